@@ -1,0 +1,41 @@
+"""gradstack.tensor: the Tensor, its forward ops, the op registry and grad mode (module 01)."""
+
+from .__about__ import __version__
+from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .functional import cat, split, stack, where
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .node import AccumulateGrad, Node
+from .registry import OPS, Op, get_op, register_op
+from .rng import default_generator, manual_seed
+from .tensor import Tensor, apply, as_tensor
+
+__all__ = [
+    "OPS",
+    "AccumulateGrad",
+    "Node",
+    "Op",
+    "Tensor",
+    "__version__",
+    "apply",
+    "arange",
+    "as_tensor",
+    "cat",
+    "default_generator",
+    "enable_grad",
+    "get_op",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "register_op",
+    "set_grad_enabled",
+    "split",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]

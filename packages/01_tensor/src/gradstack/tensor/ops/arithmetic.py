@@ -1,0 +1,80 @@
+"""Binary arithmetic and matrix product: ``+ - * / ** @`` and unary minus."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import broadcast_error
+from ..registry import register_op
+
+
+def _binary(name: str, ufunc: np.ufunc):
+    """Register an elementwise binary op whose broadcasting errors name the op."""
+
+    def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
+        try:
+            return ufunc(a, b), None
+        except ValueError:
+            raise broadcast_error(name, a, b) from None
+
+    forward.__name__ = forward.__qualname__ = name
+    forward.__doc__ = f"Elementwise {ufunc.__name__} with NumPy broadcasting."
+    return register_op(name)(forward)
+
+
+add = _binary("add", np.add)
+sub = _binary("sub", np.subtract)
+mul = _binary("mul", np.multiply)
+
+
+@register_op("div")
+def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
+    """True division; integer operands give float32, never float64."""
+    try:
+        out = np.true_divide(a, b)
+    except ValueError:
+        raise broadcast_error("div", a, b) from None
+    if out.dtype == np.float64 and a.dtype != np.float64 and b.dtype != np.float64:
+        out = out.astype(np.float32)
+    return out, None
+
+
+@register_op("pow")
+def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a ** b``; the result is saved because both gradients use it."""
+    try:
+        out = np.power(a, b)
+    except ValueError:
+        raise broadcast_error("pow", a, b) from None
+    return out, out
+
+
+@register_op("neg")
+def neg(a: np.ndarray) -> tuple[np.ndarray, None]:
+    """Unary minus."""
+    return np.negative(a), None
+
+
+def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
+    """Say which dimensions of ``a @ b`` disagree."""
+    if a.ndim == 0 or b.ndim == 0:
+        return ValueError(f"matmul: {a.shape} @ {b.shape}: both operands need at least 1 dim")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        return ValueError(
+            f"matmul: {a.shape} @ {b.shape}: inner dimensions {inner_a} and {inner_b} differ"
+        )
+    return ValueError(
+        f"matmul: {a.shape} @ {b.shape}: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} "
+        "cannot be broadcast together"
+    )
+
+
+@register_op("matmul")
+def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
+    """``np.matmul`` for every rank: 1-D vectors, 2-D matrices, broadcast batch dims."""
+    try:
+        return np.matmul(a, b), None
+    except ValueError:
+        raise _matmul_error(a, b) from None

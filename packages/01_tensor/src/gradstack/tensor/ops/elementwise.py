@@ -1,0 +1,58 @@
+"""Unary elementwise functions: exp, log, sqrt, tanh, abs, clip, astype."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import register_op
+
+
+@register_op("exp")
+def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``e ** a``; saves the output, which is also its derivative."""
+    out = np.exp(a)
+    return out, out
+
+
+@register_op("log")
+def log(a: np.ndarray) -> tuple[np.ndarray, None]:
+    """Natural logarithm (``-inf`` at 0, NaN below, as in NumPy and PyTorch)."""
+    return np.log(a), None
+
+
+@register_op("sqrt")
+def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Square root; saves the output for the derivative ``1 / (2 sqrt(a))``."""
+    out = np.sqrt(a)
+    return out, out
+
+
+@register_op("tanh")
+def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hyperbolic tangent; saves the output for the derivative ``1 - tanh**2``."""
+    out = np.tanh(a)
+    return out, out
+
+
+@register_op("abs")
+def abs_(a: np.ndarray) -> tuple[np.ndarray, None]:
+    """Absolute value (its gradient at 0 is 0, as in PyTorch)."""
+    return np.abs(a), None
+
+
+@register_op("clip")
+def clip(a: np.ndarray, *, min: float | None, max: float | None) -> tuple[np.ndarray, None]:  # noqa: A002
+    """Clamp into ``[min, max]``; either bound may be None."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if min is not None and max is not None and min > max:
+        raise ValueError(f"clip: min {min} is greater than max {max}")
+    lo = None if min is None else np.asarray(min, dtype=a.dtype)
+    hi = None if max is None else np.asarray(max, dtype=a.dtype)
+    return np.clip(a, lo, hi), None
+
+
+@register_op("astype")
+def astype(a: np.ndarray, *, dtype: np.dtype) -> tuple[np.ndarray, None]:
+    """Cast to another dtype (the gradient is cast back to the input's dtype)."""
+    return a.astype(dtype, copy=False), None

@@ -1,0 +1,52 @@
+"""Selection ops: indexing, masked fill and where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..checks import broadcast_error
+from ..registry import register_op
+
+
+@register_op("getitem")
+def getitem(a: np.ndarray, *, index: Any) -> tuple[np.ndarray, None]:
+    """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+    try:
+        return a[index], None
+    except IndexError as error:
+        raise IndexError(f"getitem: index {_describe(index)} on shape {a.shape}: {error}") from None
+
+
+def _describe(index: Any) -> str:
+    """A short, readable form of an index for error messages."""
+    if isinstance(index, np.ndarray):
+        return f"array(shape={index.shape}, dtype={index.dtype})"
+    if isinstance(index, tuple):
+        return "(" + ", ".join(_describe(i) for i in index) + ")"
+    return repr(index)
+
+
+@register_op("masked_fill")
+def masked_fill(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.ndarray, None]:
+    """Put ``value`` where ``mask`` is True; the mask broadcasts to ``a``, never the reverse."""
+    try:
+        shape = np.broadcast_shapes(a.shape, mask.shape)
+    except ValueError:
+        raise broadcast_error("masked_fill", a, mask) from None
+    if shape != a.shape:
+        raise ValueError(
+            f"masked_fill: mask of shape {mask.shape} would broadcast the tensor of shape "
+            f"{a.shape} to {shape}; the mask must broadcast to the tensor's shape"
+        )
+    return np.where(mask, np.asarray(value, dtype=a.dtype), a), None
+
+
+@register_op("where")
+def where(a: np.ndarray, b: np.ndarray, *, condition: np.ndarray) -> tuple[np.ndarray, None]:
+    """``a`` where ``condition`` is True, else ``b``, all three broadcast together."""
+    try:
+        return np.where(condition, a, b), None
+    except ValueError:
+        raise broadcast_error("where", condition, a, b) from None

@@ -1,0 +1,55 @@
+"""Ops that rearrange without computing: reshape, transpose, permute, (un)squeeze, expand.
+
+Each returns a NumPy view where NumPy gives one (reshape of a contiguous array,
+transpose, permute, expand), so no data is copied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import register_op
+
+
+@register_op("reshape")
+def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
+    """Same elements, new shape (one size may be -1)."""
+    try:
+        return a.reshape(shape), None
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape {a.shape} ({a.size} elements) into {shape}"
+        ) from None
+
+
+@register_op("transpose")
+def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
+    """Swap two dims (already normalized by the caller)."""
+    return np.swapaxes(a, dim0, dim1), None
+
+
+@register_op("permute")
+def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
+    """Reorder all dims (``dims`` is a permutation, checked by the caller)."""
+    return np.transpose(a, dims), None
+
+
+@register_op("unsqueeze")
+def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
+    """Insert a dim of size 1 at ``dim``."""
+    return np.expand_dims(a, dim), None
+
+
+@register_op("squeeze")
+def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
+    """Drop the given dims, each of size 1 (chosen by the caller)."""
+    return np.squeeze(a, axis=dims) if dims else a.view(), None
+
+
+@register_op("expand")
+def expand(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
+    """Broadcast to ``shape`` as a read-only view (no copy)."""
+    try:
+        return np.broadcast_to(a, shape), None
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {a.shape} to {shape}") from None

@@ -1,0 +1,416 @@
+"""The Tensor: an ndarray plus the provenance that a backward pass needs.
+
+Every method calls an op from the registry through ``apply``; ``apply`` runs the
+forward and, when grad mode is on and an input requires grad, records a ``Node``.
+Gradient rules live in the gradstack-autograd package; ``backward`` imports it lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .checks import normalize_dim, normalize_dims, parse_shape
+from .convert import is_floating, scalar_array, to_array
+from .grad_mode import _GradMode
+from .node import Node
+from .ops import arithmetic, comparison, elementwise, indexing, reductions
+from .ops import shape as shape_ops
+from .registry import Op
+
+Dim = int | Sequence[int] | None
+
+
+class Tensor:
+    """An n-dimensional array that can record how it was computed, for gradients."""
+
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected methods
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: np.ndarray = to_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn: Node | None = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _result(cls, data: np.ndarray, grad_fn: Node | None) -> Tensor:
+        """Build an op result without re-checking data the op produced itself."""
+        tensor = object.__new__(Tensor)
+        tensor.data = data
+        tensor.grad = None
+        tensor.grad_fn = grad_fn
+        tensor._requires_grad = grad_fn is not None
+        return tensor
+
+    # -- attributes ---------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not is_floating(self.data):
+            raise RuntimeError(
+                f"Tensor: only floating-point tensors can require grad, this one is "
+                f"{self.data.dtype} (integer data are indices); convert with .astype('float32')"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "Tensor: cannot turn off requires_grad on a non-leaf tensor; use .detach()"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the data."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dims."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of the data."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op that records grads."""
+        return self.grad_fn is None
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self.data.size)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of one dim (PyTorch's spelling)."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[normalize_dim("size", dim, self.ndim, self.shape)]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing the data, cut off from the graph."""
+        return Tensor._result(self.data, None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Cast to ``dtype``; gradients flow back cast to this tensor's dtype."""
+        return apply(elementwise.astype, self, dtype=np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        """Cast to float32."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64 (gradient checks use it)."""
+        return self.astype(np.float64)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        This is the one deliberate upward reference of the design: the engine lives in
+        gradstack-autograd (module 05), which comes after this module in the course,
+        so it is imported here, lazily, when a backward pass is asked for.
+        """
+        try:
+            from gradstack.autograd import backward
+        except ImportError as error:
+            raise RuntimeError(
+                "Tensor.backward: gradients are computed by the gradstack-autograd package "
+                "(module 05), which is not installed; install it with "
+                "`pip install ./packages/05_autograd`"
+            ) from error
+        backward(self, gradient, retain_graph=retain_graph)
+
+    # -- Python protocol ----------------------------------------------------------
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, precision=4, separator=", ", threshold=64, prefix="Tensor("
+        )
+        extra = [f"shape={self.shape}", f"dtype={self.dtype}"]
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        return f"Tensor({body}, {', '.join(extra)})"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous"
+            )
+        return bool(self.data)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic ---------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.add, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.add, self, other, reflected=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.sub, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.sub, self, other, reflected=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.mul, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.mul, self, other, reflected=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.div, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.div, self, other, reflected=True)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.pow_, self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.pow_, self, other, reflected=True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.matmul, self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _binary(arithmetic.matmul, self, other, reflected=True)
+
+    def __neg__(self) -> Tensor:
+        return apply(arithmetic.neg, self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product with NumPy's rules for every rank."""
+        return _binary(arithmetic.matmul, self, other)
+
+    # -- comparisons (bool results, no grad) --------------------------------------
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _binary(comparison.eq, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _binary(comparison.ne, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _binary(comparison.lt, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _binary(comparison.le, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _binary(comparison.gt, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _binary(comparison.ge, self, other)
+
+    # -- elementwise --------------------------------------------------------------
+
+    def exp(self) -> Tensor:
+        """Elementwise ``e ** x``."""
+        return apply(elementwise.exp, self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural log."""
+        return apply(elementwise.log, self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return apply(elementwise.sqrt, self)
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        return apply(elementwise.tanh, self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value."""
+        return apply(elementwise.abs_, self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Clamp into ``[min, max]`` (PyTorch's ``clamp``)."""
+        return apply(elementwise.clip, self, min=min, max=max)
+
+    clamp = clip
+
+    # -- reductions ---------------------------------------------------------------
+
+    def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``dim`` (an int, several ints, or None for all)."""
+        return _reduce(reductions.sum_, self, dim, keepdim)
+
+    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """Mean over ``dim``."""
+        return _reduce(reductions.mean, self, dim, keepdim)
+
+    def max(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (values only, a Tensor)."""
+        return _reduce(reductions.max_, self, dim, keepdim)
+
+    def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+        """Variance over ``dim``; ``correction=1`` is unbiased (PyTorch's default)."""
+        axes = normalize_dims("var", dim, self.ndim, self.shape)
+        return apply(reductions.var, self, dim=axes, keepdim=keepdim, correction=correction)
+
+    # -- shape --------------------------------------------------------------------
+
+    def reshape(self, *shape: int) -> Tensor:
+        """Same elements in a new shape; ``reshape(2, 3)`` or ``reshape((2, 3))``."""
+        return apply(shape_ops.reshape, self, shape=parse_shape("reshape", shape))
+
+    view = reshape
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        """Swap two dims (the last two by default)."""
+        if self.ndim < 2 and (dim0, dim1) == (-2, -1):
+            raise ValueError(f"transpose: needs at least 2 dims, got shape {self.shape}")
+        d0 = normalize_dim("transpose", dim0, self.ndim, self.shape)
+        d1 = normalize_dim("transpose", dim1, self.ndim, self.shape)
+        return apply(shape_ops.transpose, self, dim0=d0, dim1=d1)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (NumPy's and PyTorch's name)
+        """Transpose of a 2-D tensor."""
+        if self.ndim != 2:
+            raise ValueError(f"T: expects a 2-D tensor, got shape {self.shape}; use permute")
+        return apply(shape_ops.transpose, self, dim0=0, dim1=1)
+
+    def permute(self, *dims: int) -> Tensor:
+        """Reorder all dims: ``permute(0, 2, 1)``."""
+        dims = parse_shape("permute", dims)
+        axes = tuple(normalize_dim("permute", d, self.ndim, self.shape) for d in dims)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(
+                f"permute: dims {dims} are not a permutation of the {self.ndim} dims of "
+                f"shape {self.shape}"
+            )
+        return apply(shape_ops.permute, self, dims=axes)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dim of size 1 at ``dim`` (``-1`` appends)."""
+        axis = normalize_dim("unsqueeze", dim, self.ndim, self.shape, extra=1)
+        return apply(shape_ops.unsqueeze, self, dim=axis)
+
+    def squeeze(self, dim: Dim = None) -> Tensor:
+        """Drop dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
+        if dim is None:
+            dims = tuple(i for i, s in enumerate(self.shape) if s == 1)
+        else:
+            axes = normalize_dims("squeeze", dim, self.ndim, self.shape) or ()
+            dims = tuple(i for i in axes if self.shape[i] == 1)
+        return apply(shape_ops.squeeze, self, dims=dims)
+
+    def expand(self, *sizes: int) -> Tensor:
+        """Broadcast to a larger shape without copying; -1 keeps a dim's size."""
+        sizes = parse_shape("expand", sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes}")
+        offset = len(sizes) - self.ndim
+        target = tuple(
+            self.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(sizes)
+        )
+        return apply(shape_ops.expand, self, shape=target)
+
+    def split(
+        self, split_size_or_sections: int | Sequence[int], dim: int = 0
+    ) -> tuple[Tensor, ...]:
+        """Cut into pieces along ``dim``: equal chunks of a size, or the given sizes."""
+        from .functional import split
+
+        return split(self, split_size_or_sections, dim)
+
+    # -- indexing -----------------------------------------------------------------
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return apply(indexing.getitem, self, index=_index_arrays(index))
+
+    def masked_fill(self, mask: Any, value: float) -> Tensor:
+        """Replace entries where the boolean ``mask`` is True with ``value``."""
+        mask_array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask_array.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask_array.dtype}")
+        return apply(indexing.masked_fill, self, mask=mask_array, value=value)
+
+
+def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
+    """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
+    out, saved = op.forward(*[t.data for t in inputs], **attrs)
+    if op.differentiable and _GradMode.enabled:
+        needs = tuple([t._requires_grad for t in inputs])
+        if True in needs:
+            return Tensor._result(out, Node(op, inputs, attrs, saved, needs))
+    return Tensor._result(out, None)
+
+
+def as_tensor(value: Any, like: Tensor) -> Tensor:
+    """Coerce an operand (Tensor, Python scalar, ndarray) for an op with ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float, np.number)):
+        return Tensor._result(scalar_array(value, like.data), None)
+    if isinstance(value, np.ndarray):
+        dtype = like.dtype if value.dtype.kind == "f" and is_floating(like.data) else None
+        return Tensor._result(to_array(value, dtype), None)
+    raise TypeError(f"unsupported operand of type {type(value).__name__} for a Tensor op")
+
+
+def _binary(op: Op, tensor: Tensor, other: Any, reflected: bool = False) -> Tensor:
+    """Apply a two-input op, coercing the other operand; reflected puts it first."""
+    if not isinstance(other, (Tensor, bool, int, float, np.number, np.ndarray)):
+        return NotImplemented
+    other_tensor = as_tensor(other, tensor)
+    if reflected:
+        return apply(op, other_tensor, tensor)
+    return apply(op, tensor, other_tensor)
+
+
+def _reduce(op: Op, tensor: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    """Apply a reduction after normalizing its dims."""
+    return apply(
+        op,
+        tensor,
+        dim=normalize_dims(op.name, dim, tensor.ndim, tensor.shape),
+        keepdim=bool(keepdim),
+    )
+
+
+def _index_arrays(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays (index tensors carry no grad)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index

@@ -1,0 +1,30 @@
+"""gradstack.autograd: gradient rules for every op of 01–04, the engine, gradcheck (module 05)."""
+
+from gradstack.tensor import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+from . import rules
+from .__about__ import __version__
+from .engine import backward, grad, sum_to_shape, topological_order
+from .gradcheck import GradcheckResult, check_gradients, gradcheck
+from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
+
+__all__ = [
+    "NOT_DIFFERENTIATED",
+    "RULES",
+    "GradcheckResult",
+    "__version__",
+    "backward",
+    "check_gradients",
+    "enable_grad",
+    "get_rule",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "missing_rules",
+    "no_grad",
+    "register_rule",
+    "rules",
+    "set_grad_enabled",
+    "sum_to_shape",
+    "topological_order",
+]

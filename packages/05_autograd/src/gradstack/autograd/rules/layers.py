@@ -1,0 +1,1 @@
+"""Gradient rules for the ops of gradstack.layers (being written)."""

@@ -1,0 +1,312 @@
+"""Gradient rules for the ops of module 01 (gradstack.tensor).
+
+Each rule receives the upstream gradient ``g`` (an ndarray shaped like the op's
+output) and the node, and returns one gradient per input. Broadcast dims may be left
+in: the engine sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.tensor import Node
+
+from ..engine import sum_to_shape
+from ..registry import register_rule
+
+
+def _inputs(node: Node) -> list[np.ndarray]:
+    """The input arrays of a node."""
+    return [t.data for t in node.inputs]
+
+
+# -- arithmetic -----------------------------------------------------------------------
+
+
+@register_rule("add")
+def add(g: np.ndarray, node: Node) -> tuple:
+    """d(a + b) = (g, g)."""
+    return g, g
+
+
+@register_rule("sub")
+def sub(g: np.ndarray, node: Node) -> tuple:
+    """d(a - b) = (g, -g)."""
+    return g, (-g if node.needs_input_grad[1] else None)
+
+
+@register_rule("mul")
+def mul(g: np.ndarray, node: Node) -> tuple:
+    """d(a * b) = (g b, g a)."""
+    a, b = _inputs(node)
+    need_a, need_b = node.needs_input_grad
+    return (g * b if need_a else None), (g * a if need_b else None)
+
+
+@register_rule("div")
+def div(g: np.ndarray, node: Node) -> tuple:
+    """d(a / b) = (g / b, -g a / b²)."""
+    a, b = _inputs(node)
+    need_a, need_b = node.needs_input_grad
+    ga = g / b if need_a else None
+    gb = -g * a / (b * b) if need_b else None
+    return ga, gb
+
+
+@register_rule("pow")
+def pow_(g: np.ndarray, node: Node) -> tuple:
+    """d(a ** b) = (g b a^(b-1), g a^b log a); the log term is 0 where a <= 0."""
+    a, b = _inputs(node)
+    out = node.saved
+    need_a, need_b = node.needs_input_grad
+    ga = g * b * np.power(a, b - 1) if need_a else None
+    gb = None
+    if need_b:
+        gb = g * out * np.log(np.where(a > 0, a, np.ones_like(a)))
+    return ga, gb
+
+
+@register_rule("neg")
+def neg(g: np.ndarray, node: Node) -> tuple:
+    """d(-a) = -g."""
+    return (-g,)
+
+
+@register_rule("matmul")
+def matmul(g: np.ndarray, node: Node) -> tuple:
+    """d(a @ b) = (g @ bᵀ, aᵀ @ g) for every rank, batch dims summed back.
+
+    1-D operands are promoted to matrices as np.matmul does (a row, b a column), so
+    one code path serves all ranks. A 2-D weight against a batched input, the case of
+    every Linear layer, folds the batch into the rows: one large GEMM instead of a
+    batched product followed by a sum.
+    """
+    a, b = _inputs(node)
+    need_a, need_b = node.needs_input_grad
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g
+    if b.ndim == 1:
+        g2 = g2[..., None]
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    ga = gb = None
+    if need_a:
+        if b2.ndim == 2 and a2.ndim > 2:
+            ga = np.matmul(g2, b2.T)
+        else:
+            ga = sum_to_shape(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape, node)
+        ga = ga.reshape(a.shape)
+    if need_b:
+        if b2.ndim == 2 and a2.ndim > 2:
+            rows = a2.reshape(-1, a2.shape[-1])  # (N, k), N = product of batch dims and n
+            gb = rows.T @ g2.reshape(-1, g2.shape[-1])  # (k, N) @ (N, m) -> (k, m)
+        else:
+            gb = sum_to_shape(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape, node)
+        gb = gb.reshape(b.shape)
+    return ga, gb
+
+
+# -- elementwise ----------------------------------------------------------------------
+
+
+@register_rule("exp")
+def exp(g: np.ndarray, node: Node) -> tuple:
+    """d(e^a) = g e^a (the saved output)."""
+    return (g * node.saved,)
+
+
+@register_rule("log")
+def log(g: np.ndarray, node: Node) -> tuple:
+    """d(log a) = g / a."""
+    return (g / node.inputs[0].data,)
+
+
+@register_rule("sqrt")
+def sqrt(g: np.ndarray, node: Node) -> tuple:
+    """d(sqrt a) = g / (2 sqrt a)."""
+    out = node.saved
+    return (g / (out + out),)
+
+
+@register_rule("tanh")
+def tanh(g: np.ndarray, node: Node) -> tuple:
+    """d(tanh a) = g (1 - tanh² a)."""
+    out = node.saved
+    return (g * (1 - out * out),)
+
+
+@register_rule("abs")
+def abs_(g: np.ndarray, node: Node) -> tuple:
+    """d|a| = g sign(a) (0 at 0)."""
+    return (g * np.sign(node.inputs[0].data),)
+
+
+@register_rule("clip")
+def clip(g: np.ndarray, node: Node) -> tuple:
+    """Gradient passes where min <= a <= max (inclusive, as in PyTorch), else 0."""
+    a = node.inputs[0].data
+    inside = np.ones(a.shape, dtype=bool)
+    if node.attrs["min"] is not None:
+        inside &= a >= node.attrs["min"]
+    if node.attrs["max"] is not None:
+        inside &= a <= node.attrs["max"]
+    return (np.where(inside, g, np.zeros((), dtype=g.dtype)),)
+
+
+@register_rule("astype")
+def astype(g: np.ndarray, node: Node) -> tuple:
+    """The gradient is cast back to the input's dtype."""
+    return (g.astype(node.inputs[0].dtype),)
+
+
+# -- reductions -----------------------------------------------------------------------
+
+
+def _keep_dims(g: np.ndarray, node: Node) -> np.ndarray:
+    """Reinsert the reduced dims as size 1 so ``g`` broadcasts against the input."""
+    a = node.inputs[0].data
+    dim = node.attrs["dim"]
+    if node.attrs["keepdim"]:
+        return g
+    if dim is None:
+        return g.reshape((1,) * a.ndim)
+    return np.expand_dims(g, dim)
+
+
+def _count(node: Node) -> int:
+    """How many elements each output element reduced."""
+    a = node.inputs[0].data
+    dim = node.attrs["dim"]
+    return a.size if dim is None else int(np.prod([a.shape[d] for d in dim]))
+
+
+@register_rule("sum")
+def sum_(g: np.ndarray, node: Node) -> tuple:
+    """Every element receives the gradient of its sum (a broadcast, not a copy)."""
+    return (np.broadcast_to(_keep_dims(g, node), node.inputs[0].shape),)
+
+
+@register_rule("mean")
+def mean(g: np.ndarray, node: Node) -> tuple:
+    """Every element receives 1/N of the gradient of its mean."""
+    a = node.inputs[0].data
+    scale = np.asarray(1.0 / _count(node), dtype=g.dtype)
+    return (np.broadcast_to(_keep_dims(g, node) * scale, a.shape),)
+
+
+@register_rule("max")
+def max_(g: np.ndarray, node: Node) -> tuple:
+    """The gradient goes to the maximal elements, shared equally among ties."""
+    a = node.inputs[0].data
+    dim = node.attrs["dim"]
+    best = np.max(a, axis=dim, keepdims=True)
+    mask = a == best
+    share = mask / np.sum(mask, axis=dim, keepdims=True, dtype=g.dtype)
+    return (share * _keep_dims(g, node),)
+
+
+@register_rule("var")
+def var(g: np.ndarray, node: Node) -> tuple:
+    """d var = g 2 (a - mean) / (N - correction)."""
+    centred = node.saved
+    scale = np.asarray(2.0 / (_count(node) - node.attrs["correction"]), dtype=centred.dtype)
+    return (_keep_dims(g, node) * scale * centred,)
+
+
+# -- shape ----------------------------------------------------------------------------
+
+
+@register_rule("reshape")
+def reshape(g: np.ndarray, node: Node) -> tuple:
+    """Reshape the gradient back."""
+    return (g.reshape(node.inputs[0].shape),)
+
+
+@register_rule("transpose")
+def transpose(g: np.ndarray, node: Node) -> tuple:
+    """Swap the same two dims back."""
+    return (np.swapaxes(g, node.attrs["dim0"], node.attrs["dim1"]),)
+
+
+@register_rule("permute")
+def permute(g: np.ndarray, node: Node) -> tuple:
+    """Apply the inverse permutation."""
+    return (np.transpose(g, np.argsort(node.attrs["dims"])),)
+
+
+@register_rule("unsqueeze")
+def unsqueeze(g: np.ndarray, node: Node) -> tuple:
+    """Remove the inserted dim."""
+    return (np.squeeze(g, axis=node.attrs["dim"]),)
+
+
+@register_rule("squeeze")
+def squeeze(g: np.ndarray, node: Node) -> tuple:
+    """Restore the dropped size-1 dims."""
+    return (g.reshape(node.inputs[0].shape),)
+
+
+@register_rule("expand")
+def expand(g: np.ndarray, node: Node) -> tuple:
+    """The engine's ``sum_to_shape`` sums the expanded dims back."""
+    return (g,)
+
+
+# -- indexing and joining -------------------------------------------------------------
+
+
+def _is_basic(index: object) -> bool:
+    """True for indices that select each element at most once (no integer arrays)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype != np.bool_:
+            return False
+        if isinstance(part, (list, tuple)):
+            return False
+    return True
+
+
+@register_rule("getitem")
+def getitem(g: np.ndarray, node: Node) -> tuple:
+    """Scatter the gradient back to the selected places; repeated indices add up."""
+    a = node.inputs[0].data
+    index = node.attrs["index"]
+    out = np.zeros(a.shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return (out,)
+
+
+@register_rule("masked_fill")
+def masked_fill(g: np.ndarray, node: Node) -> tuple:
+    """Filled places get no gradient."""
+    return (np.where(node.attrs["mask"], np.zeros((), dtype=g.dtype), g),)
+
+
+@register_rule("where")
+def where(g: np.ndarray, node: Node) -> tuple:
+    """The gradient goes to whichever input was chosen."""
+    condition = node.attrs["condition"]
+    zero = np.zeros((), dtype=g.dtype)
+    need_a, need_b = node.needs_input_grad
+    ga = np.where(condition, g, zero) if need_a else None
+    gb = np.where(condition, zero, g) if need_b else None
+    return ga, gb
+
+
+@register_rule("cat")
+def cat(g: np.ndarray, node: Node) -> tuple:
+    """Split the gradient at the input boundaries."""
+    sizes = node.saved
+    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=node.attrs["dim"]))
+
+
+@register_rule("stack")
+def stack(g: np.ndarray, node: Node) -> tuple:
+    """Each input receives its slice of the gradient."""
+    dim = node.attrs["dim"]
+    lead = (slice(None),) * dim
+    return tuple(g[lead + (i,)] for i in range(len(node.inputs)))
