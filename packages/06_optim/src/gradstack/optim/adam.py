@@ -1,0 +1,89 @@
+"""Adam and AdamW, with the update written in place on preallocated buffers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsArg
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with L2 weight decay added to the gradient, as ``torch.optim.Adam``."""
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+
+    def _check_options(self, group: dict[str, Any]) -> None:
+        super()._check_options(group)
+        beta1, beta2 = group["betas"]
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise ValueError(
+                f"{type(self).__name__}: betas must be in [0, 1), got {group['betas']}"
+            )
+        if group["eps"] < 0:
+            raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {group['eps']}")
+
+    def step(self) -> None:
+        """One Adam update of every parameter that has a gradient, in place."""
+        for index, p, group in self._indexed_params():
+            state = self._state_for(index, p)
+            if "exp_avg" not in state:
+                state["exp_avg"] = np.zeros_like(p.data)
+                state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["step"] += 1
+            self._update(p.data, p.grad.data, state, group)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        """The arithmetic of one step, ordered as PyTorch's so results agree to rounding."""
+        lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        step = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        work = self._scratch(param)
+        if decay and self.decoupled:
+            param *= 1 - lr * decay
+        elif decay:
+            grad = grad + decay * param
+        m *= beta1
+        np.multiply(grad, 1 - beta1, out=work)
+        m += work
+        v *= beta2
+        np.multiply(grad, grad, out=work)
+        work *= 1 - beta2
+        v += work
+        step_size = lr / (1 - beta1**step)
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1 - beta2**step)
+        work += eps
+        np.divide(m, work, out=work)
+        work *= step_size
+        param -= work
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``."""
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: ParamsArg,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
