@@ -1,0 +1,35 @@
+"""MLP: the position-wise feed-forward half of a transformer block."""
+
+from __future__ import annotations
+
+from gradstack.activations import gelu
+from gradstack.layers import Dropout, Linear, Module
+from gradstack.tensor import Tensor
+
+from .checks import check_positive_ints
+
+
+class MLP(Module):
+    """``dropout(linear2(gelu(linear1(x))))``: widen to ``hidden_dim``, GELU, project back.
+
+    ``hidden_dim`` defaults to ``4 * embed_dim`` (GPT-2's ratio); the GELU is the tanh
+    approximation GPT-2 was trained with.
+    """
+
+    def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0) -> None:
+        super().__init__()
+        hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
+        check_positive_ints("MLP", embed_dim=embed_dim, hidden_dim=hidden_dim)
+        self.embed_dim = embed_dim
+        self.hidden_dim = hidden_dim
+        self.linear1 = Linear(embed_dim, hidden_dim)
+        self.linear2 = Linear(hidden_dim, embed_dim)
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(..., embed_dim) -> (..., hidden_dim) -> (..., embed_dim)."""
+        return self.dropout(self.linear2(gelu(self.linear1(x), approximate="tanh")))
+
+    def extra_repr(self) -> str:
+        """Shown inside ``MLP(...)``."""
+        return f"embed_dim={self.embed_dim}, hidden_dim={self.hidden_dim}"
