@@ -1,1 +1,33 @@
-"""Gradient rules for the ops of gradstack.layers (being written)."""
+"""Gradient rules for the ops of gradstack.layers (module 03): the fused "linear" op.
+
+``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). Batch dims are
+folded into rows, so each gradient is one GEMM (or one column sum) over all
+examples at once, never a batched product followed by a sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.tensor import Node
+
+from ..registry import register_rule
+
+
+@register_rule("linear")
+def linear(g: np.ndarray, node: Node) -> tuple:
+    """gx = g @ W; gW = g2dᵀ @ x2d; gb = g2d summed over rows."""
+    x = node.inputs[0].data
+    weight = node.inputs[1].data
+    needs = node.needs_input_grad
+    out_features, in_features = weight.shape
+    g2d = g.reshape(-1, out_features)  # (..., out) -> (N, out), N = product of batch dims
+    gx = gw = gb = None
+    if needs[0]:
+        gx = (g2d @ weight).reshape(x.shape)  # (N, out) @ (out, in) -> (N, in) -> (..., in)
+    if needs[1]:
+        x2d = x.reshape(-1, in_features)  # (..., in) -> (N, in)
+        gw = g2d.T @ x2d  # (out, N) @ (N, in) -> (out, in)
+    if len(needs) == 3 and needs[2]:
+        gb = g2d.sum(axis=0)  # (N, out) -> (out,)
+    return (gx, gw) if len(needs) == 2 else (gx, gw, gb)

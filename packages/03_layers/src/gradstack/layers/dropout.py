@@ -1,0 +1,51 @@
+"""Inverted dropout, built from tensor ops so gradients flow through the existing "mul" op."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.tensor import Tensor, default_generator
+
+from .module import Module
+
+
+def _check_p(op: str, p: float) -> float:
+    """A drop probability must be a number in [0, 1)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: p must be a number, got {type(p).__name__}")
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"{op}: p must be in [0, 1), got {p}")
+    return float(p)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    The mask is drawn in float32 from the generator ``manual_seed`` seeds and scaled in
+    the input's dtype, so the gradient with respect to ``x`` is exactly
+    ``mask / (1 - p)``. Outside training, or with ``p == 0``, ``x`` itself is returned.
+    """
+    p = _check_p("dropout", p)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout: input must be a Tensor, got {type(x).__name__}")
+    if not training or p == 0.0:
+        return x
+    keep = default_generator().random(x.shape, dtype=np.float32) < 1.0 - p
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    scale = keep.astype(dtype) / dtype.type(1.0 - p)
+    return x * Tensor(scale, dtype=dtype)
+
+
+class Dropout(Module):
+    """Randomly zero elements while training (inverted dropout); identity in eval mode."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = _check_p("Dropout", p)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply dropout when ``self.training``, else return ``x`` unchanged."""
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

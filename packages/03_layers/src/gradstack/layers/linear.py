@@ -1,0 +1,99 @@
+"""Linear layer ``y = x @ W.T + b``, computed by one fused op, "linear".
+
+The fused op is the training hot path: one GEMM plus an in-place bias add forward,
+and (in gradstack.autograd's rules/layers.py) one GEMM per gradient backward, with
+batch dims folded into rows rather than a batched product followed by a sum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradstack.tensor import Tensor, apply, default_generator, register_op
+
+from .module import Module
+from .parameter import Parameter
+
+
+def _check_linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    """Fail at the call, naming the shapes, unless ``x @ weight.T + bias`` is well formed."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}: "
+            f"the input's last dim must equal in_features={weight.shape[1]}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"linear: input must be floating point, got dtype {x.dtype}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(
+            f"linear: bias of shape {bias.shape} does not match weight of shape "
+            f"{weight.shape}: expected ({weight.shape[0]},)"
+        )
+
+
+@register_op("linear")
+def linear_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
+) -> tuple[np.ndarray, None]:
+    """``x @ weight.T + bias`` on arrays: one matmul, then the bias added in place."""
+    _check_linear(x, weight, bias)
+    out = np.matmul(x, weight.T)  # (..., in) @ (in, out) -> (..., out)
+    if bias is not None:
+        out += bias
+    return out, None
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` for x (..., in), weight (out, in), bias (out,) or None."""
+    for name, value in (("input", x), ("weight", weight)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(value).__name__}")
+    if bias is None:
+        return apply(linear_forward, x, weight)
+    if not isinstance(bias, Tensor):
+        raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
+    return apply(linear_forward, x, weight, bias)
+
+
+def _check_features(name: str, value: int) -> int:
+    """A layer size must be a positive int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Linear: {name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"Linear: {name} must be positive, got {value}")
+    return int(value)
+
+
+def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:
+    """float32 samples in [-bound, bound) from the generator ``manual_seed`` seeds."""
+    draws = default_generator().random(shape, dtype=np.float32)
+    return draws * np.float32(2 * bound) - np.float32(bound)
+
+
+class Linear(Module):
+    """Affine map ``y = x @ W.T + b`` with ``weight`` (out, in) and ``bias`` (out,) or None.
+
+    Initialised as in PyTorch: both uniform in ``[-1/sqrt(in), 1/sqrt(in)]``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features = _check_features("in_features", in_features)
+        self.out_features = _check_features("out_features", out_features)
+        bound = 1.0 / math.sqrt(self.in_features)
+        self.weight = Parameter(_uniform((self.out_features, self.in_features), bound))
+        self.bias = Parameter(_uniform((self.out_features,), bound)) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the layer to the last dim of ``x``."""
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
