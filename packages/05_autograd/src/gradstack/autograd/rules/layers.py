@@ -2,19 +2,21 @@
 
 ``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). Batch dims are
 folded into rows, so each gradient is one GEMM (or one column sum) over all
-examples at once, never a batched product followed by a sum.
+examples at once, never a batched product followed by a sum. Importing the op from
+gradstack.layers registers it, so the rule never exists without its op.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from gradstack.layers.linear import linear_forward
 from gradstack.tensor import Node
 
 from ..registry import register_rule
 
 
-@register_rule("linear")
+@register_rule(linear_forward.name)
 def linear(g: np.ndarray, node: Node) -> tuple:
     """gx = g @ W; gW = g2dᵀ @ x2d; gb = g2d summed over rows."""
     x = node.inputs[0].data
