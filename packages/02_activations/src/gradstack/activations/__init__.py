@@ -1,0 +1,27 @@
+"""gradstack.activations: ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax (module 02).
+
+Each function is one registered op with a fused, overflow-free forward; the classes
+are parameter-free callables around the functions. Gradient rules live in
+gradstack-autograd (``rules/activations.py``).
+"""
+
+from .__about__ import __version__
+from .functional import gelu, log_softmax, relu, sigmoid, softmax, tanh
+from .modules import GELU, Activation, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+
+__all__ = [
+    "GELU",
+    "Activation",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "__version__",
+    "gelu",
+    "log_softmax",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
