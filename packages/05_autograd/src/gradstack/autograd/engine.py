@@ -86,8 +86,13 @@ class _Accumulator:
     def __init__(self, targets: Sequence[Tensor] | None) -> None:
         self.pending: dict[int, np.ndarray] = {}
         self.claimed: set[int] = set()
-        # autograd.grad: gradients of these tensors are returned, not stored in .grad
-        self.targets = None if targets is None else {id(t): i for i, t in enumerate(targets)}
+        # autograd.grad: gradients of these tensors are returned, not stored in .grad;
+        # a tensor asked for twice gets its gradient in both slots
+        self.targets: dict[int, list[int]] | None = None
+        if targets is not None:
+            self.targets = {}
+            for i, tensor in enumerate(targets):
+                self.targets.setdefault(id(tensor), []).append(i)
         self.results: list[np.ndarray | None] = [None] * (len(targets) if targets else 0)
 
     def own(self, grad: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -120,20 +125,18 @@ class _Accumulator:
             self.capture(leaf, grad)
             return
         if leaf.grad is None:
-            leaf.grad = Tensor(self.own(grad, leaf.dtype))
+            leaf.grad = Tensor(self.own(grad, leaf.dtype), dtype=leaf.dtype)
         else:
             np.add(leaf.grad.data, grad, out=leaf.grad.data)
 
     def capture(self, tensor: Tensor, grad: np.ndarray) -> None:
         """Record the gradient of a tensor asked for by ``autograd.grad``."""
-        index = self.targets.get(id(tensor)) if self.targets else None
-        if index is None:
-            return
-        current = self.results[index]
-        if current is None:
-            self.results[index] = np.array(grad, dtype=tensor.dtype)
-        else:
-            np.add(current, grad, out=current)
+        for index in self.targets.get(id(tensor), ()) if self.targets else ():
+            current = self.results[index]
+            if current is None:
+                self.results[index] = np.array(grad, dtype=tensor.dtype)
+            else:
+                np.add(current, grad, out=current)
 
 
 def run_backward(
@@ -161,16 +164,20 @@ def run_backward(
                 "was already used and its saved values freed); pass retain_graph=True to the "
                 "first backward() if you need to backward twice"
             )
-        if grad is None:
-            continue
-        if id(node) in target_nodes:
-            acc.capture(target_nodes[id(node)], grad)
-        _propagate(node, grad, acc)
+        if grad is not None:
+            if id(node) in target_nodes:
+                acc.capture(target_nodes[id(node)], grad)
+            _propagate(node, grad, acc)
         if not retain_graph:
-            node.saved = None
-            node.inputs = ()
-            node.released = True
+            _release(node)
     return acc.results
+
+
+def _release(node: Node) -> None:
+    """Drop what a node holds (saved arrays, inputs) and mark it used."""
+    node.saved = None
+    node.inputs = ()
+    node.released = True
 
 
 def _propagate(node: Node, grad: np.ndarray, acc: _Accumulator) -> None:
