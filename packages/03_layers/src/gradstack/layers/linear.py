@@ -41,8 +41,9 @@ def linear_forward(
 ) -> tuple[np.ndarray, None]:
     """``x @ weight.T + bias`` on arrays: one GEMM, then the bias added in place.
 
-    Batch dims are folded into rows first: NumPy runs a 3-D @ 2-D matmul as one small
-    product per batch entry, several times slower than a single 2-D GEMM.
+    Batch dims are folded into rows first: NumPy may run a 3-D @ 2-D matmul as one
+    small product per batch entry; a single 2-D GEMM was never slower and up to 6x
+    faster when measured (shapes (16, 128, 256) @ (256, 1024) down to (8, 64, 32)).
     """
     _check_linear(x, weight, bias)
     rows = x.reshape(-1, x.shape[-1])  # (..., in) -> (N, in)
