@@ -197,3 +197,17 @@ def test_linear_init_statistics_match_torch():
     theirs = torch.nn.Linear(256, 512).weight.detach().numpy()
     assert np.abs(ours).max() <= 1 / 16 and np.abs(theirs).max() <= 1 / 16
     np.testing.assert_allclose(ours.std(), theirs.std(), rtol=0.02)
+
+
+def test_sequential_with_activation_objects_gradients():
+    activations = pytest.importorskip("gradstack.activations")
+    manual_seed(7)
+    model = Sequential(Linear(3, 5), activations.GELU(), Linear(5, 2)).double()
+    x = f64(4, 3, seed=17)
+    assert [name for name, _ in model.named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+    ]
+    assert gradcheck(lambda x, *params: model(x), [x, *model.parameters()])
