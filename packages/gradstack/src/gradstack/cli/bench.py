@@ -1,0 +1,56 @@
+"""``gradstack bench``: time one GPT training step (forward, backward, AdamW update).
+
+The default size is the project's config B (vocab 65, context 64, 4 layers, 4 heads,
+width 128, batch 32): the model ``gradstack train`` trains by default. A few warm-up
+steps are not timed; the median of the timed steps is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from gradstack.losses import cross_entropy
+from gradstack.optim import AdamW, clip_grad_norm_
+from gradstack.tensor import Tensor, default_generator, manual_seed
+from gradstack.transformer import GPT
+
+from .errors import EXIT_OK, UsageError
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run ``gradstack bench``; returns the exit code."""
+    if args.embed_dim % args.heads:
+        raise UsageError(f"--heads {args.heads} does not divide --embed-dim {args.embed_dim}")
+    manual_seed(args.seed)
+    model = GPT(args.vocab, args.embed_dim, args.layers, args.heads, max_seq_len=args.context)
+    optimizer = AdamW(model.parameters(), lr=1e-3)
+    shape = (args.batch_size, args.context + 1)
+    tokens = default_generator().integers(0, args.vocab, size=shape)  # (B, T+1)
+    inputs, targets = tokens[:, :-1], Tensor(tokens[:, 1:])  # (B, T) each
+
+    def step() -> float:
+        """One full training step; returns its wall-clock seconds."""
+        started = time.perf_counter()
+        loss = cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        return time.perf_counter() - started
+
+    for _ in range(args.warmup):
+        step()
+    times = [step() for _ in range(args.steps)]
+    median = statistics.median(times)
+    tokens_per_step = args.batch_size * args.context
+    print(
+        f"gradstack bench: GPT vocab {args.vocab}, context {args.context}, {args.layers} layers, "
+        f"{args.heads} heads, width {args.embed_dim}, batch {args.batch_size} "
+        f"({model.num_parameters():,} parameters)\n"
+        f"median {median * 1000:.1f} ms/step over {args.steps} steps "
+        f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}), "
+        f"{tokens_per_step / median:,.0f} tokens/s"
+    )
+    return EXIT_OK

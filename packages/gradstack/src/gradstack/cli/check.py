@@ -1,0 +1,106 @@
+"""``gradstack check``: finite-difference gradient checks of every installed module.
+
+Prints one row per component as it finishes (module, component, gradient flow,
+worst relative error, number of checks), then ``N/N checks pass``. Modules that are
+not installed are listed as such and are not failures; the exit code is 1 if any
+check of an installed module fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import math
+from types import ModuleType
+
+from .checks import CHECKED_MODULES
+from .checks.row import Row
+from .errors import EXIT_FAILED, EXIT_OK
+
+WIDTHS = (12, 28, 5, 15, 6)
+PASS, FAIL = "✅", "❌"
+HEADER = ("module", "component", "flow", "worst rel. err", "checks")
+
+
+def is_installed(name: str) -> bool:
+    """Whether ``gradstack.<name>`` can be found (without importing it)."""
+    try:
+        return importlib.util.find_spec(f"gradstack.{name}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _torch(skip: bool) -> ModuleType | None:
+    """PyTorch if it imports and is wanted."""
+    if skip:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _pad(cell: str, width: int) -> str:
+    """``cell`` padded to ``width`` terminal columns (the marks are two columns wide)."""
+    wide = sum(cell.count(mark) for mark in (PASS, FAIL))
+    return cell + " " * max(0, width - len(cell) - wide)
+
+
+def _line(cells: tuple[str, ...], note: str = "") -> str:
+    """One table line with fixed column widths."""
+    text = "  ".join(_pad(cell, width) for cell, width in zip(cells, WIDTHS))
+    return (text + "  " + note).rstrip()
+
+
+def _format_row(row: Row) -> str:
+    """A result row as a table line."""
+    if not row.installed:
+        return _line((row.module, "(not installed)", "-", "-", "-"), row.note)
+    worst = "n/a" if math.isnan(row.worst_rel) else f"{row.worst_rel:.2e}"
+    mark = PASS if row.ok else FAIL
+    counts = f"{row.passed}/{row.total}"
+    return _line((row.module, row.component, mark, worst, counts), "" if row.ok else row.note)
+
+
+def _module_rows(name: str, torch: ModuleType | None) -> list[Row]:
+    """Rows of one module: its checks, or why they could not run."""
+    if not is_installed(name):
+        return [Row(name, "", 0, 0, installed=False)]
+    try:
+        checks = importlib.import_module(f"gradstack.cli.checks.{name}")
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if missing.startswith("gradstack.") and not missing.startswith("gradstack.cli"):
+            return [Row(name, "", 0, 0, installed=False, note=f"needs {error.name}")]
+        return [Row(name, "import", 0, 1, math.nan, False, f"ModuleNotFoundError: {error}")]
+    except Exception as error:  # noqa: BLE001 (a module that fails to import is a failure)
+        return [Row(name, "import", 0, 1, math.nan, False, f"{type(error).__name__}: {error}")]
+    return list(checks.rows(torch))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``gradstack check``; returns 0 when every check passes, 1 otherwise."""
+    if not is_installed("autograd"):
+        print(
+            "gradstack check: gradstack.autograd is not installed; every check needs it "
+            "(pip install gradstack-autograd)"
+        )
+        return EXIT_FAILED
+    torch = _torch(args.no_torch)
+    comparison = f"with PyTorch {torch.__version__}" if torch else "PyTorch comparisons skipped"
+    print(f"gradstack check: float64 central differences ({comparison})\n")
+    print(_line(HEADER))
+    print(_line(tuple("-" * width for width in WIDTHS)), flush=True)
+    passed = total = 0
+    all_ok = True
+    for name in CHECKED_MODULES:
+        for row in _module_rows(name, torch):
+            print(_format_row(row), flush=True)
+            if row.installed:
+                passed += row.passed
+                total += row.total
+                all_ok = all_ok and row.ok
+    print(f"\n{passed}/{total} checks pass")
+    return EXIT_OK if all_ok and passed == total else EXIT_FAILED

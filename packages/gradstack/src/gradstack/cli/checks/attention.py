@@ -1,0 +1,102 @@
+"""Gradient checks of gradstack.attention: the fused attention op and MultiHeadAttention."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from gradstack.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from gradstack.tensor import Tensor, manual_seed
+
+from .common import Case, Row, f64, gradient_row, module_case
+from .torch_common import TorchCase, torch_leaf, torch_row
+
+MODULE = "attention"
+PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
+
+
+def _sdpa() -> list[Case]:
+    """Causal self-attention, a boolean mask broadcast over heads, cross-attention Lq != Lk."""
+    mask = np.random.default_rng(1).random((1, 4, 5)) > 0.3
+    mask[..., 0] = True  # every query may attend somewhere
+    return [
+        (
+            lambda q, k, v: scaled_dot_product_attention(q, k, v, is_causal=True),
+            [f64((2, 2, 4, 3), 2), f64((2, 2, 4, 3), 3), f64((2, 2, 4, 3), 4)],
+        ),
+        (
+            lambda q, k, v: scaled_dot_product_attention(q, k, v, mask=mask),
+            [f64((2, 1, 4, 3), 5), f64((2, 1, 5, 3), 6), f64((2, 1, 5, 3), 7)],
+        ),
+        (
+            lambda q, k, v: scaled_dot_product_attention(q, k, v, mask=causal_mask(4)),
+            [f64((3, 4, 2), 8), f64((3, 4, 2), 9), f64((3, 4, 2), 10)],
+        ),
+    ]
+
+
+def _multi_head() -> list[Case]:
+    """MultiHeadAttention (causal, 2 heads): gradients to x and all four projections."""
+    manual_seed(0)
+    attn = MultiHeadAttention(6, 2).double()
+    x = f64((2, 4, 6), 11)
+    return [module_case(attn, lambda: attn(x, is_causal=True), x)]
+
+
+def _torch_mha(torch: ModuleType, x: object, weights: dict[str, object], heads: int) -> object:
+    """Causal multi-head self-attention written with PyTorch ops, from our weights."""
+    functional = torch.nn.functional
+    batch, seq, width = x.shape  # type: ignore[attr-defined]
+
+    def heads_first(t: object) -> object:
+        return t.reshape(batch, seq, heads, width // heads).transpose(1, 2)  # (B, H, T, D)
+
+    q, k, v = (
+        heads_first(functional.linear(x, weights[f"{p}.weight"], weights[f"{p}.bias"]))
+        for p in PROJECTIONS[:3]
+    )
+    y = functional.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, H, T, D)
+    y = y.transpose(1, 2).reshape(batch, seq, width)  # (B, T, H, D) -> (B, T, C)
+    return functional.linear(y, weights["out_proj.weight"], weights["out_proj.bias"])
+
+
+def _torch_cases() -> list[TorchCase]:
+    """The attention op and MultiHeadAttention against torch's scaled_dot_product_attention."""
+    qkv0 = [np.random.default_rng(20 + i).uniform(-1, 1, (2, 2, 4, 3)) for i in range(3)]
+    manual_seed(3)
+    attn = MultiHeadAttention(6, 2).double()
+    names = [name for name, _ in attn.named_parameters()]
+    arrays = {name: p.data.copy() for name, p in attn.named_parameters()}
+    x0 = np.random.default_rng(23).uniform(-1, 1, (2, 4, 6))
+
+    def sdpa_ours() -> tuple[Tensor, list[Tensor]]:
+        q, k, v = (Tensor(a, dtype="float64", requires_grad=True) for a in qkv0)
+        return scaled_dot_product_attention(q, k, v, is_causal=True), [q, k, v]
+
+    def sdpa_theirs(torch: ModuleType) -> tuple[object, list[object]]:
+        q, k, v = (torch_leaf(torch, a) for a in qkv0)
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return out, [q, k, v]
+
+    def mha_ours() -> tuple[Tensor, list[Tensor]]:
+        x = Tensor(x0, dtype="float64", requires_grad=True)
+        return attn(x, is_causal=True), [x, *attn.parameters()]
+
+    def mha_theirs(torch: ModuleType) -> tuple[object, list[object]]:
+        x = torch_leaf(torch, x0)
+        weights = {name: torch_leaf(torch, arrays[name]) for name in names}
+        return _torch_mha(torch, x, weights, 2), [x, *(weights[name] for name in names)]
+
+    return [("sdpa", sdpa_ours, sdpa_theirs), ("MultiHeadAttention", mha_ours, mha_theirs)]
+
+
+def rows(torch: ModuleType | None) -> list[Row]:
+    """The module's table rows."""
+    found = [
+        gradient_row(MODULE, "scaled_dot_product_attention", _sdpa),
+        gradient_row(MODULE, "MultiHeadAttention", _multi_head),
+    ]
+    if torch is not None:
+        found.append(torch_row(MODULE, torch, _torch_cases()))
+    return found

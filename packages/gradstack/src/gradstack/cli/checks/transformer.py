@@ -1,0 +1,119 @@
+"""Gradient checks of gradstack.transformer: LayerNorm, MLP, TransformerBlock, GPT."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from gradstack.layers import Module
+from gradstack.tensor import Tensor, manual_seed
+from gradstack.transformer import GPT, MLP, LayerNorm, TransformerBlock
+
+from .common import Case, Row, f64, gradient_row, module_case
+from .torch_common import TorchCase, torch_leaf, torch_row
+
+MODULE = "transformer"
+TOKENS = np.array([[1, 4, 4], [0, 2, 3]])  # (B=2, T=3), a repeated token
+
+
+def randomized(module: Module, seed: int) -> Module:
+    """The module in float64 with every parameter drawn from U(-0.5, 0.5).
+
+    Fresh weights are special (LayerNorm gains of 1, biases of 0, std-0.02 matrices
+    that make attention nearly uniform); random ones exercise every term of a rule.
+    """
+    module.double()
+    rng = np.random.default_rng(seed)
+    for parameter in module.parameters():
+        parameter.data[...] = rng.uniform(-0.5, 0.5, parameter.shape)
+    return module
+
+
+def _layer_norm() -> list[Case]:
+    """LayerNorm over the last dim: gradients to x, gamma and beta."""
+    norm = randomized(LayerNorm(5), 1)
+    x = f64((2, 3, 5), 2, -2.0, 2.0)
+    return [module_case(norm, lambda: norm(x), x)]
+
+
+def _mlp() -> list[Case]:
+    """MLP (Linear, tanh-GELU, Linear)."""
+    manual_seed(0)
+    mlp = randomized(MLP(4, 6), 3)
+    x = f64((2, 3, 4), 4)
+    return [module_case(mlp, lambda: mlp(x), x)]
+
+
+def _block() -> list[Case]:
+    """A pre-norm block: every one of its 16 parameters must get its gradient."""
+    manual_seed(1)
+    block = randomized(TransformerBlock(4, 2), 5)
+    x = f64((2, 3, 4), 6)
+    return [module_case(block, lambda: block(x), x)]
+
+
+def _gpt() -> list[Case]:
+    """A whole (tiny) GPT on integer tokens: gradients to every parameter."""
+    manual_seed(2)
+    model = randomized(GPT(vocab_size=5, embed_dim=4, num_layers=1, num_heads=2, max_seq_len=4), 7)
+    return [module_case(model, lambda: model(TOKENS))]
+
+
+def _torch_gpt(torch: ModuleType, w: dict[str, Any], layers: int, heads: int) -> Any:
+    """The same GPT written with PyTorch ops, reading weights by our parameter names."""
+    f = torch.nn.functional
+    tokens = torch.tensor(TOKENS)
+    batch, seq = TOKENS.shape
+    x = f.embedding(tokens, w["token_embedding.weight"]) + w["position_embedding.weight"][:seq]
+    width = x.shape[-1]
+
+    def norm(h: Any, name: str) -> Any:
+        return f.layer_norm(h, (width,), w[f"{name}.gamma"], w[f"{name}.beta"], 1e-5)
+
+    def linear(h: Any, name: str) -> Any:
+        return f.linear(h, w[f"{name}.weight"], w.get(f"{name}.bias"))
+
+    for i in range(layers):
+        p = f"blocks.{i}"
+        h = norm(x, f"{p}.ln1")
+        q, k, v = (
+            linear(h, f"{p}.attn.{n}").reshape(batch, seq, heads, -1).transpose(1, 2)
+            for n in ("q_proj", "k_proj", "v_proj")
+        )  # (B, H, T, D) each
+        y = f.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, H, T, D)
+        x = x + linear(y.transpose(1, 2).reshape(batch, seq, width), f"{p}.attn.out_proj")
+        h = f.gelu(linear(norm(x, f"{p}.ln2"), f"{p}.mlp.linear1"), approximate="tanh")
+        x = x + linear(h, f"{p}.mlp.linear2")
+    return linear(norm(x, "ln_f"), "lm_head")  # (B, T, V)
+
+
+def _torch_cases() -> list[TorchCase]:
+    """GPT logits and every parameter's gradient against the PyTorch version."""
+    manual_seed(3)
+    model = randomized(GPT(vocab_size=5, embed_dim=4, num_layers=2, num_heads=2, max_seq_len=4), 8)
+    named = list(model.named_parameters())
+    arrays = {name: p.data.copy() for name, p in named}
+
+    def ours() -> tuple[Tensor, list[Tensor]]:
+        return model(TOKENS), [p for _, p in named]
+
+    def theirs(torch: ModuleType) -> tuple[Any, list[Any]]:
+        weights = {name: torch_leaf(torch, array) for name, array in arrays.items()}
+        return _torch_gpt(torch, weights, 2, 2), [weights[name] for name, _ in named]
+
+    return [("GPT", ours, theirs)]
+
+
+def rows(torch: ModuleType | None) -> list[Row]:
+    """The module's table rows."""
+    found = [
+        gradient_row(MODULE, "LayerNorm", _layer_norm),
+        gradient_row(MODULE, "MLP", _mlp),
+        gradient_row(MODULE, "TransformerBlock", _block),
+        gradient_row(MODULE, "GPT", _gpt),
+    ]
+    if torch is not None:
+        found.append(torch_row(MODULE, torch, _torch_cases()))
+    return found

@@ -1,0 +1,140 @@
+"""The ``gradstack`` command: argument parsing and dispatch to the subcommands.
+
+Exit codes: 0 success; 1 ``check`` found a failing gradient; 2 bad input (flags, data,
+checkpoint), reported as one line ``gradstack <command>: error: <message>`` on stderr;
+130 training stopped by Ctrl-C after saving a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from .__about__ import __version__
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+
+Runner = Callable[[argparse.Namespace], int]
+
+DESCRIPTION = """\
+gradstack: a deep-learning framework written from scratch on NumPy, ending in a GPT
+that trains on a laptop CPU.
+
+  gradstack train                     train a character-level GPT on Python's docs
+  gradstack generate --checkpoint DIR stream text from a trained model
+  gradstack check                     gradient checks of every installed module
+  gradstack bench                     time one GPT training step
+"""
+
+EXIT_CODES = """\
+exit codes: 0 success, 1 a gradient check failed, 2 bad input (one line on stderr),
+130 training interrupted by Ctrl-C (a checkpoint was saved)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: ``<prog>: error: <message>``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .train import run_train
+
+    return run_train(args)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from .generate import run_generate
+
+    return run_generate(args)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    return run_check(args)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def build_parser() -> Parser:
+    """The full command line: four subcommands with their flags."""
+    from .arguments import add_bench_arguments, add_check_arguments, add_generate_arguments
+    from .train_args import DESCRIPTION as TRAIN_DESCRIPTION
+    from .train_args import EPILOG as TRAIN_EPILOG
+    from .train_args import add_train_arguments
+
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = Parser(
+        prog="gradstack", description=DESCRIPTION, epilog=EXIT_CODES, formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=f"gradstack {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    table: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Runner, str, str]] = [
+        (
+            "train",
+            "train a GPT on text",
+            add_train_arguments,
+            _run_train,
+            TRAIN_DESCRIPTION,
+            TRAIN_EPILOG,
+        ),
+        (
+            "generate",
+            "continue a prompt with a trained model, streaming to stdout",
+            add_generate_arguments,
+            _run_generate,
+            "",
+            EXIT_CODES,
+        ),
+        (
+            "check",
+            "finite-difference gradient checks of every installed module",
+            add_check_arguments,
+            _run_check,
+            "",
+            EXIT_CODES,
+        ),
+        ("bench", "time one GPT training step", add_bench_arguments, _run_bench, "", ""),
+    ]
+    for name, summary, add_arguments, runner, description, epilog in table:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=description or summary,
+            epilog=epilog,
+            formatter_class=formatter,
+        )
+        add_arguments(sub)
+        sub.set_defaults(runner=runner)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gradstack`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    prog = f"gradstack {args.command}"
+    try:
+        return args.runner(args)
+    except UsageError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`gradstack generate ... | head`): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

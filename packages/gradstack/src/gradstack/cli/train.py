@@ -1,0 +1,236 @@
+"""``gradstack train``: set up a new or resumed run, train it, report how it went.
+
+All input is checked before anything is written: a bad flag, data file or checkpoint
+is a UsageError and leaves no files behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradstack.optim import AdamW, CosineAnnealingLR, weight_decay_groups
+from gradstack.tensor import default_generator, manual_seed
+from gradstack.tokenization import BPETokenizer, CharTokenizer
+from gradstack.transformer import GPT
+
+from . import checkpoint as ckpt_files
+from .data import (
+    DEFAULT_CORPUS,
+    Batches,
+    as_token_array,
+    check_long_enough,
+    default_corpus,
+    eval_windows,
+    read_text,
+    split_text,
+    text_digest,
+    unigram_loss,
+)
+from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from .interrupt import StopOnInterrupt
+from .loop import TrainingRun
+from .metrics import MetricsLog
+from .settings import TrainSettings, new_settings, resumed_settings
+from .train_args import add_train_arguments
+
+BETAS = (0.9, 0.99)
+EVAL_WINDOWS = 256
+FINAL_SAMPLE_TOKENS = 500
+
+__all__ = ["add_train_arguments", "run_train"]
+
+
+def _load_text(settings: TrainSettings) -> tuple[str, str]:
+    """(text, a description of where it came from)."""
+    if settings.data is None:
+        return default_corpus(), f"the built-in corpus ({DEFAULT_CORPUS})"
+    return read_text(settings.data), settings.data
+
+
+def _train_tokenizer(settings: TrainSettings, text: str, train_text: str) -> Any:
+    """A character tokenizer of the whole text, or BPE learned from the training part."""
+    if settings.tokenizer == "char":
+        return CharTokenizer().train(text)
+    try:
+        return BPETokenizer().train(train_text, settings.vocab_size)
+    except ValueError as error:
+        raise UsageError(f"--vocab-size {settings.vocab_size}: {error}") from None
+
+
+def _build_optimizer(model: GPT, settings: TrainSettings) -> tuple[AdamW, CosineAnnealingLR]:
+    """AdamW (no decay on biases and norms) with warm-up then cosine decay to ``min_lr``."""
+    groups = weight_decay_groups(model, settings.weight_decay)
+    optimizer = AdamW(groups, lr=settings.lr, betas=BETAS, weight_decay=settings.weight_decay)
+    schedule = CosineAnnealingLR(optimizer, settings.steps, settings.min_lr, settings.warmup)
+    return optimizer, schedule
+
+
+def _prompt(tokenizer: Any, val: np.ndarray) -> list[int]:
+    """Samples start after a newline (or the held-out text's first token without one)."""
+    try:
+        return list(tokenizer.encode("\n"))
+    except ValueError:
+        return [int(val[0])]
+
+
+def _out_directory(args: argparse.Namespace) -> Path:
+    """The new run's directory: ``--out`` or ``runs/<timestamp>``; never an existing run."""
+    directory = Path(args.out or time.strftime("runs/%Y%m%d-%H%M%S"))
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {directory}: exists and is not a directory")
+    if directory.is_dir() and ckpt_files.holds_checkpoint(directory):
+        raise UsageError(
+            f"--out {directory}: already holds a checkpoint; continue it with "
+            f"`gradstack train --resume {directory}` or choose another --out"
+        )
+    return directory
+
+
+def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
+    """Check everything, build the run (new or resumed); returns it and the stop step."""
+    if args.resume is not None and args.out is not None:
+        raise UsageError("--out cannot be combined with --resume (a run saves into its own dir)")
+    ckpt = None
+    if args.resume is not None:
+        ckpt = ckpt_files.open_checkpoint(args.resume, f"--resume {args.resume}")
+        ckpt.require(*ckpt_files.REQUIRED_FOR_RESUME)
+        settings = resumed_settings(args, ckpt.meta["training"])
+        directory = ckpt.directory
+    else:
+        settings = new_settings(args)
+        directory = _out_directory(args)
+    start = 0 if ckpt is None else ckpt.step
+    stop_at = settings.steps if args.stop_at is None else args.stop_at
+    if start >= settings.steps:
+        raise UsageError(
+            f"--resume {args.resume}: already trained {start} of --steps {settings.steps}; "
+            "pass a larger --steps to train on"
+        )
+    if not start < stop_at <= settings.steps:
+        raise UsageError(f"--stop-at {stop_at} must be in ({start}, --steps {settings.steps}]")
+
+    text, source = _load_text(settings)
+    digest = text_digest(text)
+    if ckpt is not None and ckpt.meta["data"].get("sha256") != digest:
+        raise UsageError(
+            f"--resume {args.resume}: the text in {source} changed since the run began"
+        )
+    train_text, val_text = split_text(text)
+    tokenizer = (
+        _train_tokenizer(settings, text, train_text)
+        if ckpt is None
+        else ckpt_files.load_checkpoint_tokenizer(ckpt)
+    )
+    try:
+        train = as_token_array(tokenizer.encode(train_text))
+        val = as_token_array(tokenizer.encode(val_text))
+    except ValueError as error:
+        raise UsageError(f"{source}: the tokenizer cannot encode it ({error})") from None
+    check_long_enough(source, train, val, settings.context)
+
+    manual_seed(settings.seed)
+    model = GPT(
+        tokenizer.vocab_size,
+        settings.embed_dim,
+        settings.layers,
+        settings.heads,
+        max_seq_len=settings.context,
+        dropout=settings.dropout,
+    )
+    optimizer, schedule = _build_optimizer(model, settings)
+    rows: list[dict[str, Any]] = []
+    if ckpt is not None:
+        ckpt_files.load_weights(ckpt, model)
+        optimizer_state, schedule_state = ckpt_files.load_optimizer_state(ckpt)
+        try:
+            optimizer.load_state_dict(optimizer_state)
+            schedule.load_state_dict(schedule_state)
+            default_generator().bit_generator.state = ckpt.meta["rng"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ckpt.fail(f"optimizer or generator state does not fit: {error}") from None
+        rows = ckpt_files.read_metrics(ckpt)
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if ckpt is None:
+            tokenizer.save(directory / ckpt_files.TOKENIZER_FILE)
+    except OSError as error:
+        raise UsageError(f"--out {directory}: cannot write there ({error.strerror})") from None
+    eval_inputs, eval_targets = eval_windows(val, settings.context, EVAL_WINDOWS)
+    run = TrainingRun(
+        model=model,
+        optimizer=optimizer,
+        schedule=schedule,
+        settings=settings,
+        batches=Batches(train, settings.context, settings.batch_size),
+        eval_inputs=eval_inputs,
+        eval_targets=eval_targets,
+        tokenizer=tokenizer,
+        prompt=_prompt(tokenizer, val),
+        directory=directory,
+        metrics=MetricsLog(directory / ckpt_files.METRICS_FILE, rows),
+        run_info={
+            "tokenizer": settings.tokenizer,
+            "data": {"source": settings.data, "sha256": digest, "chars": len(text)},
+        },
+        step=start,
+        elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
+    )
+    run.metrics.rewrite()
+    run.baseline = unigram_loss(train, val, tokenizer.vocab_size)
+    _announce(run, source, len(train), len(val))
+    return run, stop_at
+
+
+def _announce(run: TrainingRun, source: str, train_tokens: int, val_tokens: int) -> None:
+    """One paragraph on what is about to happen."""
+    s = run.settings
+    verb = "resuming at step" if run.step else "training from step"
+    print(
+        f"gradstack train: {verb} {run.step} of {s.steps} -> {run.directory}\n"
+        f"  data: {source}: {train_tokens:,} training + {val_tokens:,} held-out tokens "
+        f"({s.tokenizer} tokenizer, vocab {run.model.config.vocab_size})\n"
+        f"  model: GPT, {s.layers} layers, width {s.embed_dim}, {s.heads} heads, context "
+        f"{s.context}, {run.model.num_parameters():,} parameters\n"
+        f"  unigram baseline (held-out loss of token frequencies alone): "
+        f"{run.baseline:.4f} nats",
+        flush=True,
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``gradstack train``; returns the exit code."""
+    run, stop_at = _prepare(args)
+    with StopOnInterrupt() as interrupt:
+        outcome = run.run(stop_at, interrupt)
+    plotted = run.finish_plot()
+    where = run.directory
+    if outcome == "interrupted":
+        print(
+            f"gradstack train: interrupted at step {run.step}; checkpoint saved in {where}; "
+            f"continue with: gradstack train --resume {where}",
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    if outcome == "stopped":
+        print(
+            f"gradstack train: stopped at step {run.step} of {run.settings.steps} (--stop-at); "
+            f"continue with: gradstack train --resume {where}",
+            flush=True,
+        )
+        return EXIT_OK
+    sample = run.sample(FINAL_SAMPLE_TOKENS)
+    print(f"--- sample after {run.step} steps ---\n{sample}\n---")
+    print(
+        f"gradstack train: done: {run.step} steps in {run.elapsed / 60:.1f} min; "
+        f"train loss {run.last_train_loss:.4f}, held-out loss {run.last_val_loss:.4f} nats "
+        f"vs unigram baseline {run.baseline:.4f} nats; checkpoint in {where}"
+        + ("" if plotted else " (pip install matplotlib for loss.png)"),
+        flush=True,
+    )
+    return EXIT_OK
