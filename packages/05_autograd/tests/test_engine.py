@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradstack.autograd as autograd
 from gradstack.autograd import sum_to_shape, topological_order
@@ -282,3 +284,23 @@ def test_a_leaf_gradient_keeps_the_leaf_dtype_and_full_precision(dtype):
     assert x.grad.dtype == np.dtype(dtype)
     expected = np.asarray(1.0 + 1e-12, dtype=dtype)
     np.testing.assert_array_equal(x.grad.data, [expected, expected])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_broadcast_gradients_are_summed_over_the_broadcast_dims(data):
+    full = data.draw(st.lists(st.integers(1, 4), min_size=0, max_size=4), label="full")
+    drop = data.draw(st.integers(0, len(full)), label="leading dims dropped")
+    ones = data.draw(st.lists(st.booleans(), min_size=len(full), max_size=len(full)))
+    small = tuple(1 if one else size for size, one in zip(full[drop:], ones[drop:]))
+    a = leaf(np.arange(float(np.prod(full))).reshape(full) / 7)
+    b = leaf(np.full(small, 0.5))
+    weights = np.random.default_rng(len(full)).standard_normal(tuple(full))
+    (a * b).backward(weights)
+    assert b.grad.shape == small
+    reduce_axes = tuple(range(drop)) + tuple(
+        drop + i for i, s in enumerate(small) if s == 1 and full[drop + i] != 1
+    )
+    by_hand = (weights * a.data).sum(axis=reduce_axes).reshape(small)
+    np.testing.assert_allclose(b.grad.data, by_hand, rtol=1e-12)
+    np.testing.assert_allclose(a.grad.data, weights * 0.5, rtol=1e-15)

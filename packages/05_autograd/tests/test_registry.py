@@ -155,3 +155,36 @@ def test_the_public_api_of_gradstack_autograd():
     for name in autograd.__all__:
         assert hasattr(autograd, name)
     assert autograd.__version__ == "0.1.0"
+
+
+@pytest.fixture
+def temporary_op():
+    """Register ``(name, forward, rule)`` for one test; both are removed afterwards."""
+    names = []
+
+    def make(name: str, forward, rule):
+        names.append(name)
+        op = register_op(name)(forward)
+        register_rule(name)(rule)
+        return op
+
+    try:
+        yield make
+    finally:
+        for name in names:
+            OPS.pop(name, None)
+            RULES.pop(name, None)
+
+
+def test_a_rule_returning_the_wrong_number_of_gradients_is_named(temporary_op):
+    op = temporary_op("test_two_inputs", lambda a, b: (a + b, None), lambda g, node: (g,))
+    x = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"'test_two_inputs' returned 1 gradients for 2 inputs"):
+        apply(op, x, x).sum().backward()
+
+
+def test_a_rule_returning_a_gradient_of_the_wrong_shape_is_named(temporary_op):
+    op = temporary_op("test_bad_shape", lambda a: (a * 2, None), lambda g, node: (np.ones(5),))
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\(5,\) from TestBadShapeBackward .*\(2,\)"):
+        apply(op, x).sum().backward()

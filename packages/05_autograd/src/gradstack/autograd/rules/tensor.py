@@ -11,7 +11,6 @@ import numpy as np
 
 from gradstack.tensor import Node
 
-from ..engine import sum_to_shape
 from ..registry import register_rule
 
 
@@ -74,36 +73,35 @@ def neg(g: np.ndarray, node: Node) -> tuple:
 
 @register_rule("matmul")
 def matmul(g: np.ndarray, node: Node) -> tuple:
-    """d(a @ b) = (g @ bᵀ, aᵀ @ g) for every rank, batch dims summed back.
+    """d(a @ b) = (g @ bᵀ, aᵀ @ g) for every rank; the engine sums broadcast batch dims.
 
     1-D operands are promoted to matrices as np.matmul does (a row, b a column), so
-    one code path serves all ranks. A 2-D weight against a batched input, the case of
-    every Linear layer, folds the batch into the rows: one large GEMM instead of a
-    batched product followed by a sum.
+    one code path serves all ranks; the promoted dim is dropped again from each
+    gradient, leaving only batch dims for the engine's ``sum_to_shape``. A 2-D weight
+    against a batched input, the case of every Linear layer, folds the batch into the
+    rows: one large GEMM instead of a batched product followed by a sum.
     """
     a, b = _inputs(node)
     need_a, need_b = node.needs_input_grad
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
-    if b.ndim == 1:
-        g2 = g2[..., None]
+    a2 = a[None, :] if a.ndim == 1 else a  # (k,) -> (1, k)
+    b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
+    g2 = g[..., None] if b.ndim == 1 else g  # (..., n) -> (..., n, 1)
     if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
+        g2 = np.expand_dims(g2, -2)  # (..., m) -> (..., 1, m)
+    folded = b2.ndim == 2 and a2.ndim > 2
     ga = gb = None
     if need_a:
-        if b2.ndim == 2 and a2.ndim > 2:
-            ga = np.matmul(g2, b2.T)
-        else:
-            ga = sum_to_shape(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape, node)
-        ga = ga.reshape(a.shape)
+        ga = np.matmul(g2, b2.T if folded else np.swapaxes(b2, -1, -2))  # (..., n, k)
+        if a.ndim == 1:
+            ga = ga[..., 0, :]  # (..., 1, k) -> (..., k)
     if need_b:
-        if b2.ndim == 2 and a2.ndim > 2:
-            rows = a2.reshape(-1, a2.shape[-1])  # (N, k), N = product of batch dims and n
+        if folded:
+            rows = a2.reshape(-1, a2.shape[-1])  # (..., n, k) -> (N, k)
             gb = rows.T @ g2.reshape(-1, g2.shape[-1])  # (k, N) @ (N, m) -> (k, m)
         else:
-            gb = sum_to_shape(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape, node)
-        gb = gb.reshape(b.shape)
+            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)  # (..., k, m)
+        if b.ndim == 1:
+            gb = gb[..., 0]  # (..., k, 1) -> (..., k)
     return ga, gb
 
 
