@@ -26,7 +26,12 @@ def normalize_dims(
     """Normalize a reduction's ``dim`` (None, an int, or several ints) to sorted axes."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims: tuple = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     axes = tuple(sorted(normalize_dim(op, d, ndim, shape) for d in dims))
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim} repeats an axis of shape {shape}")
@@ -39,11 +44,35 @@ def broadcast_error(op: str, *arrays: np.ndarray) -> ValueError:
     return ValueError(f"{op}: shapes {shapes} cannot be broadcast together")
 
 
+def binary_error(op: str, a: np.ndarray, b: np.ndarray, error: Exception) -> Exception:
+    """Explain why NumPy refused ``op(a, b)``: shapes that do not broadcast, or dtypes."""
+    if isinstance(error, TypeError):
+        return TypeError(f"{op}: not supported for dtypes {a.dtype} and {b.dtype}: {error}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        return broadcast_error(op, a, b)
+    return ValueError(f"{op}: {a.shape} and {b.shape} ({a.dtype}, {b.dtype}): {error}")
+
+
 def parse_shape(op: str, shape: tuple) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` and ``f((2, 3))`` alike; every size must be an int."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for size in shape:
+        if type(size) is not int:  # the common case, plain ints, returns below untouched
+            break
+    else:
+        return shape
+    for size in shape:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise TypeError(f"{op}: sizes must be ints, got {shape}")
     return tuple(int(s) for s in shape)
+
+
+def parse_size(op: str, shape: tuple) -> tuple[int, ...]:
+    """Like ``parse_shape`` for a new tensor's size: every size must be non-negative."""
+    sizes = parse_shape(op, shape)
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"{op}: sizes must be non-negative, got {sizes}")
+    return sizes

@@ -29,7 +29,10 @@ def to_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
         return array if array.dtype == DEFAULT_FLOAT else array.astype(DEFAULT_FLOAT)
     if kind in "iub":
         return array
-    raise TypeError(f"{op}: unsupported data of dtype {array.dtype} (expected numbers or booleans)")
+    hint = "; to combine tensors use gradstack.tensor.stack or cat" if kind == "O" else ""
+    raise TypeError(
+        f"{op}: unsupported data of dtype {array.dtype} (expected numbers or booleans){hint}"
+    )
 
 
 def scalar_array(value: Any, like: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ Gradient rules live in the gradstack-autograd package; ``backward`` imports it l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,20 @@ from .ops import shape as shape_ops
 from .registry import Op
 
 Dim = int | Sequence[int] | None
+# Operands an op accepts besides Tensors: Python and NumPy scalars, and ndarrays.
+_SCALARS = (bool, int, float, np.number, np.bool_)
+_OPERANDS = (*_SCALARS, np.ndarray)
+_new = object.__new__
+
+
+def _new_result(data: np.ndarray, grad_fn: Node | None) -> Tensor:
+    """Build an op result without re-checking data the op produced itself (the hot path)."""
+    tensor = _new(Tensor)
+    tensor.data = data
+    tensor.grad = None
+    tensor.grad_fn = grad_fn
+    tensor._requires_grad = grad_fn is not None
+    return tensor
 
 
 class Tensor:
@@ -36,15 +50,8 @@ class Tensor:
         self._requires_grad = False
         self.requires_grad = requires_grad
 
-    @classmethod
-    def _result(cls, data: np.ndarray, grad_fn: Node | None) -> Tensor:
-        """Build an op result without re-checking data the op produced itself."""
-        tensor = object.__new__(Tensor)
-        tensor.data = data
-        tensor.grad = None
-        tensor.grad_fn = grad_fn
-        tensor._requires_grad = grad_fn is not None
-        return tensor
+    # ``Tensor._result(data, grad_fn)``: an op result, built without re-checking its data.
+    _result = staticmethod(_new_result)
 
     # -- attributes ---------------------------------------------------------------
 
@@ -111,8 +118,18 @@ class Tensor:
         return Tensor._result(self.data, None)
 
     def astype(self, dtype: Any) -> Tensor:
-        """Cast to ``dtype``; gradients flow back cast to this tensor's dtype."""
-        return apply(elementwise.astype, self, dtype=np.dtype(dtype))
+        """Cast to ``dtype``; gradients flow back cast to this tensor's dtype.
+
+        A cast to an integer or bool dtype gives a tensor without grad (as PyTorch's
+        ``.long()`` does): integer data cannot require grad.
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(f"astype: {dtype!r} is not a dtype: {error}") from None
+        if target.kind != "f":
+            return Tensor._result(elementwise.astype.forward(self.data, dtype=target)[0], None)
+        return apply(elementwise.astype, self, dtype=target)
 
     def float(self) -> Tensor:
         """Cast to float32."""
@@ -134,8 +151,9 @@ class Tensor:
         except ImportError as error:
             raise RuntimeError(
                 "Tensor.backward: gradients are computed by the gradstack-autograd package "
-                "(module 05), which is not installed; install it with "
-                "`pip install ./packages/05_autograd`"
+                f"(module 05), which could not be imported ({error}); install it with "
+                "`pip install gradstack-autograd` (from a checkout: "
+                "`pip install -e packages/05_autograd`)"
             ) from error
         backward(self, gradient, retain_graph=retain_graph)
 
@@ -164,7 +182,7 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
@@ -219,22 +237,22 @@ class Tensor:
     # -- comparisons (bool results, no grad) --------------------------------------
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _binary(comparison.eq, self, other)
+        return _compare(comparison.eq, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _binary(comparison.ne, self, other)
+        return _compare(comparison.ne, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _binary(comparison.lt, self, other)
+        return _compare(comparison.lt, self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _binary(comparison.le, self, other)
+        return _compare(comparison.le, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _binary(comparison.gt, self, other)
+        return _compare(comparison.gt, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _binary(comparison.ge, self, other)
+        return _compare(comparison.ge, self, other)
 
     # -- elementwise --------------------------------------------------------------
 
@@ -260,6 +278,8 @@ class Tensor:
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         """Clamp into ``[min, max]`` (PyTorch's ``clamp``)."""
+        _check_number("clip", "min", min, optional=True)
+        _check_number("clip", "max", max, optional=True)
         return apply(elementwise.clip, self, min=min, max=max)
 
     clamp = clip
@@ -268,20 +288,28 @@ class Tensor:
 
     def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Sum over ``dim`` (an int, several ints, or None for all)."""
-        return _reduce(reductions.sum_, self, dim, keepdim)
+        return apply(reductions.sum_, self, dim=_axes("sum", self, dim), keepdim=bool(keepdim))
 
     def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim``."""
-        return _reduce(reductions.mean, self, dim, keepdim)
+        return apply(reductions.mean, self, dim=_axes("mean", self, dim), keepdim=bool(keepdim))
 
     def max(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Largest values over ``dim`` (values only, a Tensor)."""
-        return _reduce(reductions.max_, self, dim, keepdim)
+        return apply(reductions.max_, self, dim=_axes("max", self, dim), keepdim=bool(keepdim))
 
     def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
         """Variance over ``dim``; ``correction=1`` is unbiased (PyTorch's default)."""
-        axes = normalize_dims("var", dim, self.ndim, self.shape)
-        return apply(reductions.var, self, dim=axes, keepdim=keepdim, correction=correction)
+        if (
+            isinstance(correction, bool)
+            or not isinstance(correction, (int, np.integer))
+            or correction < 0
+        ):
+            raise ValueError(f"var: correction must be a non-negative int, got {correction!r}")
+        axes = _axes("var", self, dim)
+        return apply(
+            reductions.var, self, dim=axes, keepdim=bool(keepdim), correction=int(correction)
+        )
 
     # -- shape --------------------------------------------------------------------
 
@@ -293,10 +321,9 @@ class Tensor:
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two dims (the last two by default)."""
-        if self.ndim < 2 and (dim0, dim1) == (-2, -1):
+        if self.data.ndim < 2 and (dim0, dim1) == (-2, -1):
             raise ValueError(f"transpose: needs at least 2 dims, got shape {self.shape}")
-        d0 = normalize_dim("transpose", dim0, self.ndim, self.shape)
-        d1 = normalize_dim("transpose", dim1, self.ndim, self.shape)
+        d0, d1 = _dim("transpose", self, dim0), _dim("transpose", self, dim1)
         return apply(shape_ops.transpose, self, dim0=d0, dim1=d1)
 
     @property
@@ -319,7 +346,11 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dim of size 1 at ``dim`` (``-1`` appends)."""
-        axis = normalize_dim("unsqueeze", dim, self.ndim, self.shape, extra=1)
+        ndim = self.data.ndim + 1
+        if type(dim) is int and -ndim <= dim < ndim:
+            axis = dim % ndim
+        else:
+            axis = normalize_dim("unsqueeze", dim, self.ndim, self.shape, extra=1)
         return apply(shape_ops.unsqueeze, self, dim=axis)
 
     def squeeze(self, dim: Dim = None) -> Tensor:
@@ -360,49 +391,105 @@ class Tensor:
         mask_array = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
         if mask_array.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask_array.dtype}")
+        _check_number("masked_fill", "value", value)
+        if self.dtype.kind in "iu" and not float(value).is_integer():
+            raise ValueError(
+                f"masked_fill: value {value!r} does not fit the integer tensor of dtype "
+                f"{self.dtype} (it would be truncated)"
+            )
         return apply(indexing.masked_fill, self, mask=mask_array, value=value)
 
 
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
     out, saved = op.forward(*[t.data for t in inputs], **attrs)
-    if op.differentiable and _GradMode.enabled:
-        needs = tuple([t._requires_grad for t in inputs])
-        if True in needs:
-            return Tensor._result(out, Node(op, inputs, attrs, saved, needs))
-    return Tensor._result(out, None)
+    if _GradMode.enabled and op.differentiable:
+        for tensor in inputs:
+            if tensor._requires_grad:
+                needs = tuple([t._requires_grad for t in inputs])
+                return _new_result(out, Node(op, inputs, attrs, saved, needs))
+    return _new_result(out, None)
 
 
 def as_tensor(value: Any, like: Tensor) -> Tensor:
-    """Coerce an operand (Tensor, Python scalar, ndarray) for an op with ``like``."""
+    """Coerce an operand (Tensor, Python scalar, ndarray) for an op with ``like``.
+
+    Scalars take ``like``'s floating dtype, so ``x * 2.0`` stays float32; floating
+    ndarrays are cast to ``like``'s floating dtype for the same reason.
+    """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float, np.number)):
-        return Tensor._result(scalar_array(value, like.data), None)
+    if isinstance(value, _SCALARS):
+        return _new_result(scalar_array(value, like.data), None)
     if isinstance(value, np.ndarray):
         dtype = like.dtype if value.dtype.kind == "f" and is_floating(like.data) else None
-        return Tensor._result(to_array(value, dtype), None)
-    raise TypeError(f"unsupported operand of type {type(value).__name__} for a Tensor op")
+        return _new_result(to_array(value, dtype), None)
+    raise TypeError(
+        f"unsupported operand of type {type(value).__name__} for a Tensor op "
+        "(expected a Tensor, a number or an ndarray)"
+    )
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Integer or bool mixed with floating data computes in the floating dtype.
+
+    NumPy would turn int64 with float32 into float64; gradstack follows PyTorch and
+    keeps float32. Integer tensors never require grad, so the cast records nothing.
+    """
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a == "f" and kind_b in "iub":
+        return a, _new_result(b.data.astype(a.data.dtype), None)
+    if kind_b == "f" and kind_a in "iub":
+        return _new_result(a.data.astype(b.data.dtype), None), b
+    return a, b
 
 
 def _binary(op: Op, tensor: Tensor, other: Any, reflected: bool = False) -> Tensor:
     """Apply a two-input op, coercing the other operand; reflected puts it first."""
-    if not isinstance(other, (Tensor, bool, int, float, np.number, np.ndarray)):
-        return NotImplemented
-    other_tensor = as_tensor(other, tensor)
-    if reflected:
-        return apply(op, other_tensor, tensor)
-    return apply(op, tensor, other_tensor)
+    if not isinstance(other, Tensor):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
+        other = as_tensor(other, tensor)
+    first, second = (other, tensor) if reflected else (tensor, other)
+    if first.data.dtype is not second.data.dtype:
+        first, second = _promote(first, second)
+    return apply(op, first, second)
 
 
-def _reduce(op: Op, tensor: Tensor, dim: Dim, keepdim: bool) -> Tensor:
-    """Apply a reduction after normalizing its dims."""
-    return apply(
-        op,
-        tensor,
-        dim=normalize_dims(op.name, dim, tensor.ndim, tensor.shape),
-        keepdim=bool(keepdim),
-    )
+def _compare(op: Op, tensor: Tensor, other: Any) -> Tensor:
+    """Apply a comparison: NumPy compares mixed dtypes exactly, so nothing is cast."""
+    if not isinstance(other, Tensor):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
+        other = as_tensor(other, tensor)
+    return apply(op, tensor, other)
+
+
+def _axes(op: str, tensor: Tensor, dim: Dim) -> tuple[int, ...] | None:
+    """A reduction's ``dim`` as sorted non-negative axes (None: all), fast for one int."""
+    if dim is None:
+        return None
+    ndim = tensor.data.ndim
+    if type(dim) is int and -ndim <= dim < ndim:
+        return (dim % ndim,)
+    return normalize_dims(op, dim, ndim, tensor.data.shape)
+
+
+def _dim(op: str, tensor: Tensor, dim: int) -> int:
+    """One dim as a non-negative axis of ``tensor``, fast for an in-range int."""
+    ndim = tensor.data.ndim
+    if type(dim) is int and -ndim <= dim < ndim:
+        return dim % ndim
+    return normalize_dim(op, dim, ndim, tensor.data.shape)
+
+
+def _check_number(op: str, name: str, value: Any, optional: bool = False) -> None:
+    """``value`` must be a real number (or None when optional), never a Tensor."""
+    if value is None and optional:
+        return
+    if not isinstance(value, _SCALARS):
+        hint = " (use .item() for a one-element tensor)" if isinstance(value, Tensor) else ""
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}{hint}")
 
 
 def _index_arrays(index: Any) -> Any:

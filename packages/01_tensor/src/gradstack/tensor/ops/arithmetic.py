@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import broadcast_error
+from ..checks import binary_error
 from ..registry import register_op
 
 
 def _binary(name: str, ufunc: np.ufunc):
-    """Register an elementwise binary op whose broadcasting errors name the op."""
+    """Register an elementwise binary op whose errors name the op and the shapes."""
 
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
             return ufunc(a, b), None
-        except ValueError:
-            raise broadcast_error(name, a, b) from None
+        except (ValueError, TypeError) as error:
+            raise binary_error(name, a, b, error) from None
 
     forward.__name__ = forward.__qualname__ = name
     forward.__doc__ = f"Elementwise {ufunc.__name__} with NumPy broadcasting."
@@ -32,8 +32,8 @@ def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """True division; integer operands give float32, never float64."""
     try:
         out = np.true_divide(a, b)
-    except ValueError:
-        raise broadcast_error("div", a, b) from None
+    except (ValueError, TypeError) as error:
+        raise binary_error("div", a, b, error) from None
     if out.dtype == np.float64 and a.dtype != np.float64 and b.dtype != np.float64:
         out = out.astype(np.float32)
     return out, None
@@ -44,15 +44,18 @@ def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``a ** b``; the result is saved because both gradients use it."""
     try:
         out = np.power(a, b)
-    except ValueError:
-        raise broadcast_error("pow", a, b) from None
+    except (ValueError, TypeError) as error:
+        raise binary_error("pow", a, b, error) from None
     return out, out
 
 
 @register_op("neg")
 def neg(a: np.ndarray) -> tuple[np.ndarray, None]:
-    """Unary minus."""
-    return np.negative(a), None
+    """Unary minus (booleans have none: use ``~`` on the array, or ``1 - mask``)."""
+    try:
+        return np.negative(a), None
+    except TypeError:
+        raise TypeError(f"neg: unary minus is not defined for dtype {a.dtype}") from None
 
 
 def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
@@ -78,3 +81,8 @@ def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         return np.matmul(a, b), None
     except ValueError:
         raise _matmul_error(a, b) from None
+    except TypeError as error:
+        raise TypeError(
+            f"matmul: {a.shape} @ {b.shape}: not supported for dtypes {a.dtype} and {b.dtype}: "
+            f"{error}"
+        ) from None

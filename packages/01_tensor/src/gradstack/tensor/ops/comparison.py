@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import broadcast_error
+from ..checks import binary_error
 from ..registry import register_op
 
 
@@ -14,8 +14,8 @@ def _comparison(name: str, ufunc: np.ufunc):
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
             return ufunc(a, b), None
-        except ValueError:
-            raise broadcast_error(name, a, b) from None
+        except (ValueError, TypeError) as error:
+            raise binary_error(name, a, b, error) from None
 
     forward.__name__ = forward.__qualname__ = name
     forward.__doc__ = f"Elementwise {ufunc.__name__}; a bool tensor without grad."

@@ -7,30 +7,35 @@ import numpy as np
 from ..registry import register_op
 
 
+def _floating(a: np.ndarray) -> np.ndarray:
+    """Integer and bool inputs of a transcendental function compute in float32, not float64."""
+    return a if a.dtype.kind == "f" else a.astype(np.float32)
+
+
 @register_op("exp")
 def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``e ** a``; saves the output, which is also its derivative."""
-    out = np.exp(a)
+    out = np.exp(_floating(a))
     return out, out
 
 
 @register_op("log")
 def log(a: np.ndarray) -> tuple[np.ndarray, None]:
-    """Natural logarithm (``-inf`` at 0, NaN below, as in NumPy and PyTorch)."""
-    return np.log(a), None
+    """Natural logarithm: ``-inf`` at 0 and NaN below, with NumPy's RuntimeWarning."""
+    return np.log(_floating(a)), None
 
 
 @register_op("sqrt")
 def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Square root; saves the output for the derivative ``1 / (2 sqrt(a))``."""
-    out = np.sqrt(a)
+    out = np.sqrt(_floating(a))
     return out, out
 
 
 @register_op("tanh")
 def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hyperbolic tangent; saves the output for the derivative ``1 - tanh**2``."""
-    out = np.tanh(a)
+    out = np.tanh(_floating(a))
     return out, out
 
 

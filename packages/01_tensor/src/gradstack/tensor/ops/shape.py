@@ -1,7 +1,8 @@
 """Ops that rearrange without computing: reshape, transpose, permute, (un)squeeze, expand.
 
 Each returns a NumPy view where NumPy gives one (reshape of a contiguous array,
-transpose, permute, expand), so no data is copied.
+transpose, permute, (un)squeeze, expand), so no data is copied. The ndarray methods
+are used where they exist: they skip the Python layer of the ``np.*`` functions.
 """
 
 from __future__ import annotations
@@ -25,25 +26,25 @@ def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]
 @register_op("transpose")
 def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
     """Swap two dims (already normalized by the caller)."""
-    return np.swapaxes(a, dim0, dim1), None
+    return a.swapaxes(dim0, dim1), None
 
 
 @register_op("permute")
 def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Reorder all dims (``dims`` is a permutation, checked by the caller)."""
-    return np.transpose(a, dims), None
+    return a.transpose(dims), None
 
 
 @register_op("unsqueeze")
 def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
-    """Insert a dim of size 1 at ``dim``."""
-    return np.expand_dims(a, dim), None
+    """Insert a dim of size 1 at ``dim`` (a ``None`` index: always a view)."""
+    return a[(slice(None),) * dim + (None,)], None
 
 
 @register_op("squeeze")
 def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Drop the given dims, each of size 1 (chosen by the caller)."""
-    return np.squeeze(a, axis=dims) if dims else a.view(), None
+    return a.squeeze(axis=dims) if dims else a.view(), None
 
 
 @register_op("expand")
