@@ -1,0 +1,85 @@
+"""The ``embedding`` op: a row lookup, and its gradient, a scatter-add into the table.
+
+The op and its rule sit side by side because this package comes after autograd.
+The forward is ``np.take`` along the rows. The backward adds every upstream row into
+the row of the table it came from; an index that appears several times collects the
+sum of its rows. ``np.add.at`` on the 2-D table is slow (NumPy's generic path), so the
+rule flattens the (row, column) pairs into one 1-D index and calls ``np.add.at`` on the
+flat table, which NumPy (>= 1.25) runs on a fast path. The README compares it with a
+one-hot matmul, sort + ``np.add.reduceat`` and ``np.bincount``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradstack.autograd import register_rule
+from gradstack.tensor import Node, Tensor, apply, register_op
+
+
+@register_op("embedding")
+def embedding_forward(weight: np.ndarray, *, indices: np.ndarray) -> tuple[np.ndarray, None]:
+    """Rows ``weight[indices]``: output shape ``indices.shape + (embedding_dim,)``."""
+    return np.take(weight, indices, axis=0), None
+
+
+@register_rule("embedding")
+def embedding_backward(g: np.ndarray, node: Node) -> tuple[np.ndarray]:
+    """d weight = scatter-add of the upstream rows into the looked-up rows (repeats add)."""
+    weight = node.inputs[0].data
+    return (scatter_add_rows(g, node.attrs["indices"], weight.shape[0], weight.dtype),)
+
+
+def scatter_add_rows(
+    rows: np.ndarray, indices: np.ndarray, num_rows: int, dtype: np.dtype
+) -> np.ndarray:
+    """A (num_rows, D) array whose row i is the sum of ``rows[..., :]`` where indices == i."""
+    dim = rows.shape[-1]
+    values = rows.reshape(-1, dim)  # (..., D) -> (N, D)
+    if values.dtype != dtype:
+        values = values.astype(dtype)
+    flat_index = indices.reshape(-1, 1) * dim + np.arange(dim)  # (N, 1) + (D,) -> (N, D)
+    table = np.zeros(num_rows * dim, dtype=dtype)
+    np.add.at(table, flat_index.reshape(-1), values.reshape(-1))
+    return table.reshape(num_rows, dim)  # (V * D,) -> (V, D)
+
+
+def check_indices(op: str, indices: Any, num_embeddings: int) -> np.ndarray:
+    """Indices as a private intp array; TypeError unless integer, IndexError if out of range."""
+    array = indices.data if isinstance(indices, Tensor) else indices
+    if isinstance(array, (list, tuple, int, np.integer)):
+        array = np.asarray(array)
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"{op}: indices must be an integer Tensor or array, got {type(indices).__name__}"
+        )
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be integers, got dtype {array.dtype}")
+    if array.size:
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high >= num_embeddings:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{op}: index {bad} is out of range for an embedding table of size "
+                f"{num_embeddings} (valid indices are 0..{num_embeddings - 1})"
+            )
+    return np.array(array, dtype=np.intp)
+
+
+def embedding(indices: Any, weight: Tensor) -> Tensor:
+    """Look up rows of ``weight`` (V, D) for integer ``indices`` of any shape -> (..., D)."""
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"embedding: weight must be a Tensor, got {type(weight).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+            f"{weight.shape}"
+        )
+    return lookup_rows(check_indices("embedding", indices, weight.shape[0]), weight)
+
+
+def lookup_rows(index_array: np.ndarray, weight: Tensor) -> Tensor:
+    """Apply the op to indices already checked by ``check_indices`` (no second pass)."""
+    return apply(embedding_forward, weight, indices=index_array)

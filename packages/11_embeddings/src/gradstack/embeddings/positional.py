@@ -1,0 +1,76 @@
+"""Position information added to token vectors: a learned table and the fixed sinusoids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.layers import Module, Parameter
+from gradstack.tensor import Tensor, default_generator
+
+from .sizes import check_sequence, check_size
+
+LEARNED_INIT_STD = 0.02
+
+
+class PositionalEncoding(Module):
+    """Learned absolute positions: ``forward(x)`` returns ``x + pos[:T]`` for x (..., T, D).
+
+    ``weight`` (max_seq_len, embed_dim) is a Parameter initialised N(0, 0.02) (GPT-2's
+    choice for its position table); ``pos`` is another name for it. Only the first T
+    rows receive gradient, summed over the batch.
+    """
+
+    def __init__(self, max_seq_len: int, embed_dim: int) -> None:
+        super().__init__()
+        self.max_seq_len = check_size("PositionalEncoding", "max_seq_len", max_seq_len)
+        self.embed_dim = check_size("PositionalEncoding", "embed_dim", embed_dim)
+        draws = default_generator().standard_normal((self.max_seq_len, self.embed_dim))
+        self.weight = Parameter((draws * LEARNED_INIT_STD).astype(np.float32))
+
+    @property
+    def pos(self) -> Parameter:
+        """The position table (the same Parameter as ``weight``)."""
+        return self.weight
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Add the first T position vectors to x of shape (..., T, embed_dim)."""
+        length = check_sequence("PositionalEncoding", x, self.max_seq_len, self.embed_dim)
+        return x + self.weight[:length]
+
+    def extra_repr(self) -> str:
+        return f"max_seq_len={self.max_seq_len}, embed_dim={self.embed_dim}"
+
+
+def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
+    """Vaswani et al.'s table: even columns sin(p / 10000^(2i/D)), odd columns the cos."""
+    positions = np.arange(max_seq_len, dtype=np.float64)[:, None]  # (L, 1)
+    rates = np.exp(-np.log(10000.0) * np.arange(0, embed_dim, 2) / embed_dim)  # (ceil(D/2),)
+    angles = positions * rates  # (L, 1) * (ceil(D/2),) -> (L, ceil(D/2))
+    table = np.empty((max_seq_len, embed_dim), dtype=np.float64)
+    table[:, 0::2] = np.sin(angles)
+    table[:, 1::2] = np.cos(angles[:, : embed_dim // 2])
+    return table.astype(np.float32)
+
+
+class SinusoidalPositionalEncoding(Module):
+    """Fixed sinusoidal positions: ``forward(x)`` returns ``x + table[:T]``.
+
+    ``table`` (max_seq_len, embed_dim) is a buffer (saved in ``state_dict``, converted
+    by ``to``), not a parameter: nothing here is trained.
+    """
+
+    def __init__(self, max_seq_len: int, embed_dim: int) -> None:
+        super().__init__()
+        owner = "SinusoidalPositionalEncoding"
+        self.max_seq_len = check_size(owner, "max_seq_len", max_seq_len)
+        self.embed_dim = check_size(owner, "embed_dim", embed_dim)
+        self.register_buffer("table", Tensor(sinusoidal_table(self.max_seq_len, self.embed_dim)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Add the first T rows of the table to x of shape (..., T, embed_dim)."""
+        owner = "SinusoidalPositionalEncoding"
+        length = check_sequence(owner, x, self.max_seq_len, self.embed_dim)
+        return x + self.table[:length]
+
+    def extra_repr(self) -> str:
+        return f"max_seq_len={self.max_seq_len}, embed_dim={self.embed_dim}"

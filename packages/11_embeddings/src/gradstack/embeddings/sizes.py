@@ -1,0 +1,36 @@
+"""Constructor argument checks shared by the embedding modules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.tensor import Tensor
+
+
+def check_size(owner: str, name: str, value: int) -> int:
+    """A table size must be a positive int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be positive, got {value}")
+    return int(value)
+
+
+def check_sequence(owner: str, x: Tensor, max_seq_len: int, embed_dim: int) -> int:
+    """Check x is (..., T, embed_dim) with T <= max_seq_len; return T."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{owner}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"{owner}: input must be (..., T, {embed_dim}), got shape {x.shape}")
+    if x.shape[-1] != embed_dim:
+        raise ValueError(
+            f"{owner}: input of shape {x.shape} has last dim {x.shape[-1]}, "
+            f"but embed_dim is {embed_dim}"
+        )
+    length = x.shape[-2]
+    if length > max_seq_len:
+        raise ValueError(
+            f"{owner}: sequence length {length} (input shape {x.shape}) exceeds "
+            f"max_seq_len {max_seq_len}"
+        )
+    return length
