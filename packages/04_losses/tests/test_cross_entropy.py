@@ -4,6 +4,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradstack.losses import CrossEntropyLoss, cross_entropy
 from gradstack.tensor import Tensor
@@ -29,7 +31,8 @@ def ref_cross_entropy(logits, target, ignore_index=-100, label_smoothing=0.0, re
         return losses.reshape(np.shape(target))
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / np.count_nonzero(flat != ignore_index)
+    count = np.count_nonzero(flat != ignore_index)
+    return losses.sum() / count if count else np.nan
 
 
 def f64(x):
@@ -283,3 +286,25 @@ def test_options_are_keyword_only():
         cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), -100)
     with pytest.raises(TypeError):
         CrossEntropyLoss(-100)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda ndim: st.tuples(
+            st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim), st.integers(1, 6)
+        )
+    ),
+    st.sampled_from([0.0, 0.1, 0.5]),
+    st.sampled_from(["mean", "sum", "none"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_matches_the_reference_on_random_shapes(shapes, label_smoothing, reduction, seed):
+    batch, classes = tuple(shapes[0][:-1]), shapes[1]
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal(batch + (classes,)) * 5
+    target = rng.integers(-1, classes, size=batch)  # -1 is ignored
+    options = {"ignore_index": -1, "label_smoothing": label_smoothing, "reduction": reduction}
+    out = cross_entropy(f64(logits), target, **options).data
+    expected = ref_cross_entropy(logits, target, **options)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14, equal_nan=True)
