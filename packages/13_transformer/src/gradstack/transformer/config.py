@@ -1,0 +1,60 @@
+"""GPTConfig: the hyperparameters that fully describe a GPT's architecture."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .checks import check_positive_ints, check_probability
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Everything needed to rebuild a GPT; saved as ``config.json`` next to the weights."""
+
+    vocab_size: int
+    embed_dim: int
+    num_layers: int
+    num_heads: int
+    max_seq_len: int = 1024
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_positive_ints(
+            "GPTConfig",
+            vocab_size=self.vocab_size,
+            embed_dim=self.embed_dim,
+            num_layers=self.num_layers,
+            num_heads=self.num_heads,
+            max_seq_len=self.max_seq_len,
+        )
+        check_probability("GPTConfig", "dropout", self.dropout)
+        if self.embed_dim % self.num_heads:
+            raise ValueError(
+                f"GPTConfig: embed_dim {self.embed_dim} is not divisible by "
+                f"num_heads {self.num_heads}"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        """Size of one attention head."""
+        return self.embed_dim // self.num_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "config") -> GPTConfig:
+        """Rebuild from ``to_dict`` output; unknown or missing fields are a ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
+        names = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"{source}: unknown GPTConfig fields {unknown}")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source}: not a valid GPTConfig: {error}") from None
