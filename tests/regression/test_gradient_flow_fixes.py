@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from gradstack.autograd import gradcheck
+from gradstack.embeddings import Embedding
 from gradstack.layers import Dropout
 from gradstack.tensor import Tensor, manual_seed
+from gradstack.transformer import LayerNorm
 
 
 def random(*shape: int, seed: int = 0, dtype: str = "float32") -> np.ndarray:
@@ -65,6 +67,51 @@ def test_4_division_has_a_backward():
     np.testing.assert_allclose(b.grad.data, -a.data / b.data**2, rtol=1e-15)
     assert b.grad.data.tolist() == [[-0.25, 0.125], [-12.0, -0.0625]]
     assert gradcheck(lambda x, y: x / y, [Tensor(a.data, dtype="float64", requires_grad=True), b])
+
+
+def test_5_layer_norm_gradients_match_finite_differences():
+    norm = LayerNorm(6).double()
+    norm.gamma.data[...] = random(6, seed=51, dtype="float64")
+    norm.beta.data[...] = random(6, seed=52, dtype="float64")
+    x_data = random(2, 3, 6, seed=53, dtype="float64") * 3 + 1
+    x = Tensor(x_data, dtype="float64", requires_grad=True)
+    out = norm(x)
+    assert out.grad_fn.name() == "LayerNormBackward"  # one fused op, not ten small ones
+    g = random(2, 3, 6, seed=54, dtype="float64")
+    out.backward(g)
+    centred = x_data - x_data.mean(-1, keepdims=True)
+    xhat = centred / np.sqrt(x_data.var(-1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(norm.beta.grad.data, g.sum(axis=(0, 1)), rtol=1e-12)
+    np.testing.assert_allclose(norm.gamma.grad.data, (g * xhat).sum(axis=(0, 1)), rtol=1e-10)
+    eps = 1e-6
+    for index in [(0, 0, 0), (1, 2, 5), (0, 1, 3)]:  # x by central differences, by hand
+        bumped = x.data.copy()
+        bumped[index] += eps
+        plus = np.sum(norm(Tensor(bumped, dtype="float64")).data * g)
+        bumped[index] -= 2 * eps
+        minus = np.sum(norm(Tensor(bumped, dtype="float64")).data * g)
+        np.testing.assert_allclose(x.grad.data[index], (plus - minus) / (2 * eps), rtol=1e-6)
+    x64 = Tensor(x_data, dtype="float64", requires_grad=True)
+    assert gradcheck(lambda x, gamma, beta: norm(x), [x64, norm.gamma, norm.beta])
+
+
+def test_6_embedding_preserves_requires_grad_and_scatter_adds():
+    manual_seed(6)
+    table = Embedding(5, 3)
+    indices = np.array([[0, 2, 2], [4, 2, 0]])  # 2 three times, 0 twice, 1 and 3 never
+    out = table(indices)
+    assert out.shape == (2, 3, 3)
+    assert out.requires_grad and out.grad_fn.name() == "EmbeddingBackward"
+    np.testing.assert_array_equal(out.data, table.weight.data[indices])
+    g = random(2, 3, 3, seed=61)
+    out.backward(g)
+    expected = np.zeros((5, 3), dtype=np.float32)
+    np.add.at(expected, indices, g)  # the scatter-add: repeated rows sum their gradients
+    np.testing.assert_allclose(table.weight.grad.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(table.weight.grad.data[2], g[0, 1] + g[0, 2] + g[1, 1], rtol=1e-6)
+    np.testing.assert_array_equal(table.weight.grad.data[[1, 3]], 0.0)
+    table.double()
+    assert gradcheck(lambda weight: table(indices), [table.weight])
 
 
 def test_7_dropout_uses_tensor_operations():
