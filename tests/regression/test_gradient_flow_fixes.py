@@ -1,7 +1,7 @@
 """The course's gradient-flow regression tests: each bug once fixed, now checked by value.
 
-Tests 5 (LayerNorm) and 6 (Embedding) belong to layers that come with later modules;
-they arrive with modules 11 and 13, so their numbers are kept free here.
+Tests 5 (LayerNorm) and 6 (Embedding) test layers of later modules; they arrived with
+modules 13 (gradstack.transformer) and 11 (gradstack.embeddings).
 
 Run with pytest, or directly: ``python tests/regression/test_gradient_flow_fixes.py``.
 """
