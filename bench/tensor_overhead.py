@@ -1,15 +1,15 @@
 """Measure the Python overhead of gradstack.tensor ops over the raw NumPy call.
 
 For each op the raw NumPy call, the Tensor op and the Tensor op on an input that
-requires grad (so a Node is recorded) are timed in interleaved rounds; each round
-times ``--number`` calls of each. The overhead is the median over rounds of
-(Tensor time - NumPy time) per call, so a slow stretch of the machine hits both
-sides of a difference alike. Two sizes are measured: 100k-element tensors (the case
-the module promises a few microseconds for) and 4-element tensors, where NumPy
-costs almost nothing and the Python cost stands alone. Not a test: run it and read
-the numbers.
+requires grad (so a Node is recorded) are timed one after the other, ``--number``
+calls each, in ``--rounds`` rounds that cycle through all ops. The overhead is the
+median over rounds of (Tensor time - NumPy time) per call: short timings rarely
+contain a preemption, and the ones that do are outvoted. Two sizes are measured:
+100k-element tensors (the case the module promises a few microseconds for) and
+4-element tensors, where NumPy costs almost nothing and the Python cost stands alone.
+Not a test: run it and read the numbers.
 
-    python bench/tensor_overhead.py [--rounds 300] [--number 100]
+    python bench/tensor_overhead.py [--rounds 500] [--number 20]
 """
 
 from __future__ import annotations
@@ -55,50 +55,65 @@ def cases(rows: int, cols: int) -> list[tuple[str, Call, Call, Call]]:
 
 
 def per_call(fn: Call, number: int) -> float:
-    """Seconds per call of ``fn``, averaged over ``number`` calls."""
+    """Seconds per call of ``fn``, averaged over ``number`` calls after one warm-up call."""
+    fn()
     start = time.perf_counter()
     for _ in range(number):
         fn()
     return (time.perf_counter() - start) / number
 
 
-def measure(case: tuple[str, Call, Call, Call], rounds: int, number: int) -> dict[str, float]:
-    """Median NumPy time and median overheads (µs per call) over interleaved rounds."""
-    _, raw, plain, grad = case
-    for fn in (raw, plain, grad):  # warm up caches and allocator
-        per_call(fn, number)
-    raw_times, plain_extra, grad_extra = [], [], []
-    for _ in range(rounds):
-        t_raw = per_call(raw, number)
-        t_plain = per_call(plain, number)
-        t_grad = per_call(grad, number)
-        raw_times.append(t_raw)
-        plain_extra.append(t_plain - t_raw)
-        grad_extra.append(t_grad - t_raw)
+def measure(
+    table: list[tuple[str, Call, Call, Call]], rounds: int, number: int
+) -> list[dict[str, float]]:
+    """Median NumPy time and median overheads (µs per call) for every op of ``table``.
+
+    Rounds are the outer loop and ops the inner one, so a burst of load from other
+    processes falls on every op alike rather than on whichever op was being timed;
+    within a round the three calls take turns going first.
+    """
+    for _, *calls in table:  # warm up caches and the allocator
+        for fn in calls:
+            per_call(fn, number)
+    raw_times: list[list[float]] = [[] for _ in table]
+    plain_extra: list[list[float]] = [[] for _ in table]
+    grad_extra: list[list[float]] = [[] for _ in table]
+    for r in range(rounds):
+        for i, (_, *calls) in enumerate(table):
+            times = [0.0, 0.0, 0.0]
+            for k in range(3):  # rotate which of the three goes first
+                j = (r + k) % 3
+                times[j] = per_call(calls[j], number)
+            t_raw, t_plain, t_grad = times
+            raw_times[i].append(t_raw)
+            plain_extra[i].append(t_plain - t_raw)
+            grad_extra[i].append(t_grad - t_raw)
     micro = 1e6
-    return {
-        "numpy": statistics.median(raw_times) * micro,
-        "plain": statistics.median(plain_extra) * micro,
-        "grad": statistics.median(grad_extra) * micro,
-    }
+    return [
+        {
+            "numpy": statistics.median(raw_times[i]) * micro,
+            "plain": statistics.median(plain_extra[i]) * micro,
+            "grad": statistics.median(grad_extra[i]) * micro,
+        }
+        for i in range(len(table))
+    ]
 
 
 def report(title: str, rows: int, cols: int, rounds: int, number: int) -> None:
     """Print one table: op, NumPy time, overhead without and with requires_grad."""
-    print(f"\n{title}: float32 ({rows}, {cols}), w ({cols}, 8); median of {rounds} rounds")
+    table = cases(rows, cols)
+    print(f"\n{title}: float32 ({rows}, {cols}), w ({cols}, 8)")
+    print(f"median of {rounds} rounds of {number} calls per op")
     print(f"{'op':<16}{'NumPy µs':>10}{'+ Tensor µs':>13}{'+ grad µs':>11}")
-    for case in cases(rows, cols):
-        result = measure(case, rounds, number)
-        print(
-            f"{case[0]:<16}{result['numpy']:>10.2f}{result['plain']:>13.2f}{result['grad']:>11.2f}"
-        )
+    for (name, *_), result in zip(table, measure(table, rounds, number)):
+        print(f"{name:<16}{result['numpy']:>10.2f}{result['plain']:>13.2f}{result['grad']:>11.2f}")
 
 
 def main() -> None:
     """Parse arguments and print both tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=300, help="interleaved timing rounds")
-    parser.add_argument("--number", type=int, default=100, help="calls per timing")
+    parser.add_argument("--rounds", type=int, default=500, help="interleaved timing rounds")
+    parser.add_argument("--number", type=int, default=20, help="calls per timing (100k case)")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}")
     report("100k elements", 100, 1000, args.rounds, args.number)
