@@ -47,6 +47,16 @@ CASES = {
         "neg: unary minus is not defined for dtype bool",
     ),
     "add-string": (lambda: t(2) + "a", TypeError, "unsupported operand"),
+    "matmul-method-list": (
+        lambda: t(2).matmul([1.0, 2.0]),
+        TypeError,
+        "matmul: unsupported operand of type list (expected a Tensor, a number or an ndarray)",
+    ),
+    "where-string": (
+        lambda: gt.where(np.ones(2, dtype=bool), t(2), "a"),
+        TypeError,
+        "where: unsupported operand of type str",
+    ),
     # matmul
     "matmul-inner": (
         lambda: t(2, 3) @ t(4, 5),

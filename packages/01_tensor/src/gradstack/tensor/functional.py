@@ -20,7 +20,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     like = a if isinstance(a, Tensor) else b
-    first, second = _promote(as_tensor(a, like), as_tensor(b, like))
+    first, second = _promote(as_tensor(a, like, "where"), as_tensor(b, like, "where"))
     return apply(indexing.where, first, second, condition=cond)
 
 

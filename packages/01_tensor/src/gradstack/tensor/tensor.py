@@ -232,7 +232,7 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules for every rank."""
-        return _binary(arithmetic.matmul, self, other)
+        return _binary(arithmetic.matmul, self, as_tensor(other, self, op="matmul"))
 
     # -- comparisons (bool results, no grad) --------------------------------------
 
@@ -411,11 +411,12 @@ def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     return _new_result(out, None)
 
 
-def as_tensor(value: Any, like: Tensor) -> Tensor:
+def as_tensor(value: Any, like: Tensor, op: str = "Tensor op") -> Tensor:
     """Coerce an operand (Tensor, Python scalar, ndarray) for an op with ``like``.
 
     Scalars take ``like``'s floating dtype, so ``x * 2.0`` stays float32; floating
-    ndarrays are cast to ``like``'s floating dtype for the same reason.
+    ndarrays are cast to ``like``'s floating dtype for the same reason. ``op`` names
+    the caller in the error for anything else.
     """
     if isinstance(value, Tensor):
         return value
@@ -425,7 +426,7 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
         dtype = like.dtype if value.dtype.kind == "f" and is_floating(like.data) else None
         return _new_result(to_array(value, dtype), None)
     raise TypeError(
-        f"unsupported operand of type {type(value).__name__} for a Tensor op "
+        f"{op}: unsupported operand of type {type(value).__name__} "
         "(expected a Tensor, a number or an ndarray)"
     )
 
