@@ -254,6 +254,12 @@ def test_backward_of_an_output_that_feeds_another_output():
     np.testing.assert_array_equal(x.grad.data, 3 * np.ones(2) + 3 * 2 * y.data)
 
 
+def test_grad_tensors_may_be_tensors():
+    x = leaf([1.0, 2.0])
+    autograd.backward(x * 3, grad_tensors=Tensor([2.0, -1.0], dtype="float64"))
+    np.testing.assert_array_equal(x.grad.data, [6.0, -3.0])
+
+
 def test_backward_counts_grad_tensors():
     x = leaf([1.0])
     with pytest.raises(ValueError, match=r"2 tensors but 1 grad_tensors"):
