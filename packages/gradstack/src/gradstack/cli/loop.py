@@ -185,11 +185,13 @@ class TrainingRun:
         if evaluate:
             self.last_val_loss = self.held_out_loss()
             row["val_loss"] = round(self.last_val_loss, 6)
-            sample = self.sample(self.settings.sample_tokens)
-            bar.write(
+            report = (
                 f"step {self.step}: train loss {self.last_train_loss:.4f}, "
-                f"held-out loss {self.last_val_loss:.4f}\n{sample}\n"
+                f"held-out loss {self.last_val_loss:.4f}"
             )
+            if self.step < self.settings.steps:  # the last step's sample is printed at the end
+                report += "\n" + self.sample(self.settings.sample_tokens) + "\n"
+            bar.write(report)
             self.metrics.append(row)
             self.save()
         else:

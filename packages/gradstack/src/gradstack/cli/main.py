@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .__about__ import __version__
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
@@ -34,7 +34,14 @@ exit codes: 0 success, 1 a gradient check failed, 2 bad input (one line on stder
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line: ``<prog>: error: <message>``."""
+    """An ArgumentParser whose errors are one line: ``<prog>: error: <message>``.
+
+    ``commands`` maps subcommand names to their parsers (filled by ``build_parser``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -114,13 +121,17 @@ def build_parser() -> Parser:
         )
         add_arguments(sub)
         sub.set_defaults(runner=runner)
+        parser.commands[name] = sub
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gradstack`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the subcommand's parser, so the message names the command
+        owner = parser.commands.get(args.command, parser)
+        owner.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "steps": 1000,
     "lr": 3e-3,
     "min_lr": None,  # lr / 10
-    "warmup": 100,
+    "warmup": None,  # min(100, steps // 10)
     "weight_decay": 0.1,
     "grad_clip": 1.0,
     "seed": 1337,
@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "sample_tokens": 200,
 }
 DEFAULT_BPE_VOCAB = 512
+DEFAULT_WARMUP = 100
 
 #: Settings a resumed run may change: they alter neither the model nor the data.
 RESUMABLE = frozenset({"steps", "eval_every", "log_every", "sample_tokens"})
@@ -81,7 +82,9 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _fill(values: dict[str, Any]) -> dict[str, Any]:
-    """Derived defaults: the minimum learning rate and the BPE vocabulary size."""
+    """Derived defaults: the minimum learning rate, the warm-up, the BPE vocabulary size."""
+    if values["warmup"] is None:
+        values["warmup"] = min(DEFAULT_WARMUP, values["steps"] // 10)
     if values["min_lr"] is None:
         values["min_lr"] = values["lr"] / 10
     if values["tokenizer"] == "bpe" and values["vocab_size"] is None:

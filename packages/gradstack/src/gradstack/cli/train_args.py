@@ -15,7 +15,7 @@ from .argtypes import (
     positive_int,
     probability,
 )
-from .settings import DEFAULT_BPE_VOCAB, DEFAULTS, RESUMABLE
+from .settings import DEFAULT_BPE_VOCAB, DEFAULT_WARMUP, DEFAULTS, RESUMABLE
 
 DESCRIPTION = """\
 Train a GPT language model on text, from scratch, on the CPU.
@@ -132,7 +132,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup",
         type=non_negative_int,
         metavar="N",
-        help="steps of linear learning-rate warm-up" + _default("warmup"),
+        help=f"steps of linear learning-rate warm-up (default: {DEFAULT_WARMUP}, "
+        "or --steps / 10 if that is less)",
     )
     opt.add_argument(
         "--weight-decay",

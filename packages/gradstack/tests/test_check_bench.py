@@ -1,0 +1,34 @@
+"""``gradstack check`` and ``gradstack bench``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def test_check_passes_for_every_module(cli: Any, tmp_path: Path) -> None:
+    result = cli.run("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
+    assert match and match.group(1) == match.group(2) and int(match.group(2)) > 50
+    for module in ("tensor", "activations", "layers", "losses", "embeddings", "attention",
+                   "transformer"):  # fmt: skip
+        assert re.search(rf"^{module}\s+\S.*✅", result.stdout, re.MULTILINE), module
+    assert "❌" not in result.stdout and "not installed" not in result.stdout
+
+
+def test_check_without_torch(cli: Any, tmp_path: Path) -> None:
+    result = cli.run("check", "--no-torch", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "matches PyTorch" not in result.stdout
+
+
+def test_bench_reports_milliseconds_and_tokens_per_second(cli: Any, tmp_path: Path) -> None:
+    args = ("bench", "--layers", "1", "--embed-dim", "16", "--heads", "2", "--context", "8",
+            "--batch-size", "4", "--steps", "3", "--warmup", "1")  # fmt: skip
+    result = cli.run(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"median ([\d.]+) ms/step over 3 steps.*?([\d,]+) tokens/s", result.stdout)
+    assert match and float(match.group(1)) > 0
+    assert int(match.group(2).replace(",", "")) > 0
