@@ -164,7 +164,8 @@ def finite_difference_errors(model, loss_fn, per_parameter, seed, eps=1e-6):
     report = {}
     for name, parameter in model.named_parameters():
         flat = parameter.data.reshape(-1)  # a view: writes reach the parameter
-        picks = rng.choice(flat.size, size=min(per_parameter, flat.size), replace=False)
+        largest = np.argmax(np.abs(parameter.grad.data.reshape(-1)))
+        picks = [largest, *rng.choice(flat.size, size=min(per_parameter, flat.size), replace=False)]
         worst = 0.0
         for i in picks:
             original = flat[i]
