@@ -79,3 +79,12 @@ def test_backward_without_the_autograd_package_names_it(monkeypatch):
         loss.backward()
     assert "pip install" in str(info.value)
     assert x.grad is None
+
+
+def test_zero_dim_results_are_ndarrays():
+    """NumPy returns scalars for 0-d results; a Tensor's data is always an ndarray."""
+    from gradstack.tensor import Tensor
+
+    for result in (Tensor(2.0).exp(), Tensor([1.0, 2.0]).sum(), Tensor([[1.0]])[0, 0]):
+        assert type(result.data) is np.ndarray
+        assert result.data.shape == ()

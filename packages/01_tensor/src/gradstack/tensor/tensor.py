@@ -403,6 +403,8 @@ class Tensor:
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
     out, saved = op.forward(*[t.data for t in inputs], **attrs)
+    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; data is an array
+        out = np.asarray(out)
     if _GradMode.enabled and op.differentiable:
         for tensor in inputs:
             if tensor._requires_grad:
