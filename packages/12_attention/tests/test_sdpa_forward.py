@@ -27,10 +27,12 @@ def test_float32_in_float32_out(ref):
     np.testing.assert_allclose(out.data, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize("mask_shape", [(4, 6), (2, 1, 4, 6), (2, 3, 4, 6), (1, 6), (2, 3, 1, 1)])
+@pytest.mark.parametrize(
+    "mask_shape", [(4, 6), (2, 1, 4, 6), (2, 3, 4, 6), (1, 6), (6,), (), (2, 3, 1, 1), (4, 1)]
+)
 def test_boolean_mask_broadcasts(qkv, ref, mask_shape):
     q, k, v = qkv((2, 3), 4, 6)
-    mask = np.random.default_rng(2).random(mask_shape) < 0.6
+    mask = np.asarray(np.random.default_rng(2).random(mask_shape) < 0.6)
     out = scaled_dot_product_attention(q, k, v, mask=Tensor(mask))
     expected = ref.attention(q.data, k.data, v.data, mask)[0]
     np.testing.assert_allclose(out.data, expected, atol=1e-12)

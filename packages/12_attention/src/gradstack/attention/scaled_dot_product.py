@@ -9,13 +9,17 @@ The backward needs P (and the dropout mask) plus the output, nothing else:
 
     dv = Wᵀ @ g
     dW = g @ vᵀ,  dP = dW * keep / (1 - p)
-    dS = P * (dP - rowsum),  rowsum = sum_k P dP = sum(g * out, -1)   (FlashAttention's trick:
-                                                                      an O(Lq d) product
-                                                                      instead of an Lq x Lk one)
+    dS = P * (dP - rowsum),  rowsum = sum_k P dP = sum(g * out, -1)
     dq = scale * dS @ k,  dk = scale * dSᵀ @ q
 
-so the backward allocates one (..., Lq, Lk) array, reused in place. The softmax is
-computed in place (subtract the row max, exp, multiply by the reciprocal of the sum).
+``rowsum`` uses FlashAttention's identity sum_k P dP = g · out (an Lq x dv product, not
+an Lq x Lk one), so the backward allocates one score-sized array and reuses it in place.
+
+Layout: the score-sized arrays are stored keys-first, (..., Lk, Lq) = k @ qᵀ, so the
+softmax reduces over axis -2. NumPy reduces over axis -2 by adding whole contiguous rows
+(SIMD across queries), which measured 1.5–1.9x faster than reducing each short row over
+axis -1, and made the forward 5–8% faster at the same matmul cost (README, Performance).
+The masks arrive as an additive bias in the same layout (0 = may attend, -inf = not).
 Batch dims of q, k and v broadcast as in np.matmul (k and v may be shared by all heads);
 the engine sums the gradients back to each input's shape.
 """
@@ -30,31 +34,33 @@ import numpy as np
 from gradstack.autograd import register_rule
 from gradstack.tensor import Node, Tensor, apply, default_generator, register_op
 
-from .masks import blocked_positions
+from .masks import attention_bias
 
 OP = "scaled_dot_product_attention"
 
 
-def _softmax_over_keys(scores: np.ndarray, masked: bool) -> np.ndarray:
-    """Softmax of ``scores`` over its last axis, in place; fully blocked rows become zeros."""
-    peak = scores.max(axis=-1, keepdims=True)  # (..., Lq, 1)
+def _softmax_over_keys(scores_t: np.ndarray, masked: bool) -> np.ndarray:
+    """Softmax over the keys (axis -2 of keys-first scores), in place; blocked columns -> 0."""
+    peak = scores_t.max(axis=-2, keepdims=True)  # (..., 1, Lq)
     if masked:
-        peak[np.isneginf(peak)] = 0.0  # a row of -inf: keep it -inf, avoid -inf - -inf
-    np.subtract(scores, peak, out=scores)
-    np.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)  # (..., Lq, 1)
+        peak[np.isneginf(peak)] = 0.0  # a query that sees nothing: avoid -inf - -inf
+    np.subtract(scores_t, peak, out=scores_t)
+    np.exp(scores_t, out=scores_t)
+    total = scores_t.sum(axis=-2, keepdims=True)  # (..., 1, Lq)
     if masked:
         total[total == 0.0] = 1.0  # nothing to attend to: 0 / 1 = 0, no NaN
     np.reciprocal(total, out=total)
-    np.multiply(scores, total, out=scores)
-    return scores
+    np.multiply(scores_t, total, out=scores_t)
+    return scores_t
 
 
-def _dropout_scale(keep: np.ndarray, dropout_p: float, dtype: np.dtype) -> np.ndarray:
-    """keep / (1 - p) in ``dtype``: the factor dropout multiplies the probabilities by."""
-    factor = keep.astype(dtype)
-    factor *= dtype.type(1.0 / (1.0 - dropout_p))
-    return factor
+def _apply_dropout(
+    values: np.ndarray, keep: np.ndarray, dropout_p: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """values * keep / (1 - p), into ``out`` (a new array when None), no float mask made."""
+    out = np.multiply(values, keep, out=out)
+    out *= values.dtype.type(1.0 / (1.0 - dropout_p))
+    return out
 
 
 @register_op(OP)
@@ -63,50 +69,56 @@ def attention_forward(
     k: np.ndarray,
     v: np.ndarray,
     *,
-    blocked: np.ndarray | None,
+    bias_t: np.ndarray | None,
     scale: float,
     dropout_p: float,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
-    """softmax(scale q kᵀ, blocked -> -inf) @ v, with dropout on the probabilities."""
-    scaled_q = q * q.dtype.type(scale)  # scale the (Lq, d) side, not the (Lq, Lk) scores
-    scores = np.matmul(scaled_q, np.swapaxes(k, -1, -2))  # (..., Lq, d) @ (..., d, Lk)
-    if blocked is not None:
-        np.copyto(scores, -np.inf, where=blocked)
-    probs = _softmax_over_keys(scores, masked=blocked is not None)
+    """softmax(scale q kᵀ + bias) @ v, with dropout on the probabilities.
+
+    ``bias_t`` is keys-first (..., Lk, Lq): 0 where attention is allowed, -inf where it
+    is not (or None for no mask).
+    """
+    scaled_q = q * q.dtype.type(scale)  # scale the (Lq, d) side, not the (Lk, Lq) scores
+    scores_t = np.matmul(k, np.swapaxes(scaled_q, -1, -2))  # (..., Lk, d) @ (..., d, Lq)
+    if bias_t is not None:
+        np.add(scores_t, bias_t, out=scores_t)
+    probs_t = _softmax_over_keys(scores_t, masked=bias_t is not None)  # (..., Lk, Lq)
     keep = None
-    weights = probs
+    weights_t = probs_t
     if dropout_p > 0.0:
-        keep = default_generator().random(probs.shape, dtype=np.float32) < 1.0 - dropout_p
-        weights = probs * _dropout_scale(keep, dropout_p, probs.dtype)
-    out = np.matmul(weights, v)  # (..., Lq, Lk) @ (..., Lk, dv) -> (..., Lq, dv)
-    return out, (probs, keep, out)
+        keep = default_generator().random(probs_t.shape, dtype=np.float32) < 1.0 - dropout_p
+        weights_t = _apply_dropout(probs_t, keep, dropout_p)
+    out = np.matmul(np.swapaxes(weights_t, -1, -2), v)  # (..., Lq, Lk) @ (..., Lk, dv)
+    return out, (probs_t, keep, out)
 
 
 @register_rule(OP)
 def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     """Gradients of q, k, v from the saved probabilities, dropout mask and output."""
     q, k, v = (t.data for t in node.inputs)
-    probs, keep, out = node.saved
+    probs_t, keep, out = node.saved
     scale = node.attrs["scale"]
     dropout_p = node.attrs["dropout_p"]
     need_q, need_k, need_v = node.needs_input_grad
-    factor = None if keep is None else _dropout_scale(keep, dropout_p, probs.dtype)
     dv = None
     if need_v:
-        weights = probs if factor is None else probs * factor
-        dv = np.matmul(np.swapaxes(weights, -1, -2), g)  # (..., Lk, Lq) @ (..., Lq, dv)
+        weights_t = probs_t if keep is None else _apply_dropout(probs_t, keep, dropout_p)
+        dv = np.matmul(weights_t, g)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
     if not (need_q or need_k):
         return None, None, dv
-    d_scores = np.matmul(g, np.swapaxes(v, -1, -2))  # dW: (..., Lq, dv) @ (..., dv, Lk)
-    if factor is not None:
-        np.multiply(d_scores, factor, out=d_scores)  # dP = dW * keep / (1 - p)
-    rowsum = np.sum(g * out, axis=-1, keepdims=True)  # sum_k P dP, (..., Lq, 1)
-    np.subtract(d_scores, rowsum, out=d_scores)
-    np.multiply(d_scores, probs, out=d_scores)  # dS, zero wherever P is zero
-    dq = np.matmul(d_scores, k) * q.dtype.type(scale) if need_q else None
+    d_scores_t = np.matmul(v, np.swapaxes(g, -1, -2))  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
+    if keep is not None:
+        _apply_dropout(d_scores_t, keep, dropout_p, out=d_scores_t)  # dP = dW keep / (1 - p)
+    rowsum = np.sum(g * out, axis=-1)[..., None, :]  # sum_k P dP per query, (..., 1, Lq)
+    np.subtract(d_scores_t, rowsum, out=d_scores_t)
+    np.multiply(d_scores_t, probs_t, out=d_scores_t)  # dSᵀ, zero wherever P is zero
+    dq = None
+    if need_q:
+        dq = np.matmul(np.swapaxes(d_scores_t, -1, -2), k)  # (..., Lq, Lk) @ (..., Lk, d)
+        dq *= q.dtype.type(scale)
     dk = None
     if need_k:
-        dk = np.matmul(np.swapaxes(d_scores, -1, -2), q)  # (..., Lk, Lq) @ (..., Lq, d)
+        dk = np.matmul(d_scores_t, q)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
         dk *= k.dtype.type(scale)
     return dq, dk, dv
 
@@ -173,13 +185,13 @@ def scaled_dot_product_attention(
     ``dropout_p`` > 0 drops probabilities (the caller passes 0 outside training).
     """
     scores_shape = _check_qkv(q, k, v)
-    blocked = blocked_positions(OP, mask, is_causal, scores_shape)
+    bias_t = attention_bias(OP, mask, is_causal, scores_shape, q.dtype)
     return apply(
         attention_forward,
         q,
         k,
         v,
-        blocked=blocked,
+        bias_t=bias_t,
         scale=_check_scale(scale, q.shape[-1]),
         dropout_p=_check_dropout(dropout_p),
     )
