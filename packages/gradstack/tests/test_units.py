@@ -78,7 +78,7 @@ def test_unigram_loss_is_the_cross_entropy_of_frequencies() -> None:
 
 
 def test_resume_keeps_saved_settings_and_rejects_model_changes() -> None:
-    saved = {**DEFAULTS, "min_lr": 3e-4}
+    saved = {**DEFAULTS, "min_lr": 3e-4, "warmup": 100}
     unset = dict.fromkeys(saved)
     given = argparse.Namespace(**{**unset, "steps": 2000})
     settings = resumed_settings(given, saved)

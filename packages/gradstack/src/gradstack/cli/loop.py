@@ -68,6 +68,7 @@ class TrainingRun:
     baseline: float = math.nan  # unigram held-out loss, for comparison
     _losses: list[float] = field(default_factory=list)
     _session_start: float = field(default_factory=time.perf_counter)
+    saved_step: int | None = None  # the step of the checkpoint on disk, if any
 
     @property
     def elapsed(self) -> float:
@@ -141,6 +142,7 @@ class TrainingRun:
             state,
             self.metrics.to_bytes(),
         )
+        self.saved_step = self.step
 
     # -- the loop -----------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class TrainingRun:
                     interval_start, interval_steps = time.perf_counter(), 0
         finally:
             bar.close()
-        if self.step % s.eval_every != 0 and self.step != s.steps:
+        if self.saved_step != self.step:
             self.save()  # stopped between evaluations: save where we are
         if interrupt.requested:
             return "interrupted"
@@ -199,4 +201,4 @@ class TrainingRun:
 
     def finish_plot(self) -> bool:
         """Write loss.png if matplotlib is installed."""
-        return plot_losses(self.metrics.rows, self.directory / PLOT_FILE)
+        return plot_losses(self.metrics.rows, self.directory / PLOT_FILE, self.baseline)

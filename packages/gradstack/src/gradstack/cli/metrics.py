@@ -40,8 +40,11 @@ class MetricsLog:
         write_atomic(self.path, self.to_bytes())
 
 
-def plot_losses(rows: list[dict[str, Any]], path: Path) -> bool:
-    """Write train and held-out loss against step to ``path``; False without matplotlib."""
+def plot_losses(rows: list[dict[str, Any]], path: Path, baseline: float | None = None) -> bool:
+    """Write train and held-out loss against step to ``path``; False without matplotlib.
+
+    ``baseline`` (the unigram loss) is drawn as a dashed line for comparison.
+    """
     try:
         import matplotlib
 
@@ -56,6 +59,8 @@ def plot_losses(rows: list[dict[str, Any]], path: Path) -> bool:
         axes.plot(*zip(*train), label="train", linewidth=1)
     if held_out:
         axes.plot(*zip(*held_out), "o-", label="held out (last 10%)")
+    if baseline is not None:
+        axes.axhline(baseline, color="gray", linestyle="--", label="unigram baseline")
     axes.set_xlabel("step")
     axes.set_ylabel("cross-entropy (nats per token)")
     axes.grid(alpha=0.3)

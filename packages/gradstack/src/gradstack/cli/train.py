@@ -179,6 +179,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
             "data": {"source": settings.data, "sha256": digest, "chars": len(text)},
         },
         step=start,
+        saved_step=None if ckpt is None else start,
         elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
     )
     run.metrics.rewrite()
