@@ -6,6 +6,7 @@ from . import rules
 from .__about__ import __version__
 from .engine import backward, grad, sum_to_shape, topological_order
 from .gradcheck import GradcheckResult, check_gradients, gradcheck
+from .parallel import data_parallel_backward, shard_batch
 from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "__version__",
     "backward",
     "check_gradients",
+    "data_parallel_backward",
     "enable_grad",
     "get_rule",
     "grad",
@@ -25,6 +27,7 @@ __all__ = [
     "register_rule",
     "rules",
     "set_grad_enabled",
+    "shard_batch",
     "sum_to_shape",
     "topological_order",
 ]

@@ -1,0 +1,94 @@
+"""Data parallelism in threads: one forward and backward per shard of a batch, at once.
+
+NumPy releases the GIL inside BLAS calls and large ufuncs, so two Python threads that
+each run a model on half a batch really do run in parallel. Each thread gets one BLAS
+thread (``gradstack.tensor.runtime.blas_threads``), so small per-head matrix products
+and the single-threaded elementwise work both use every core; measured on a 2-core
+machine, this is what brings a NumPy GPT step level with PyTorch (bench/README.md).
+
+Each shard's gradients come from ``autograd.grad`` (nothing is written to ``.grad``
+while threads run, so no two threads ever add into the same array); they are summed
+once all shards are done and accumulated into each parameter's ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from gradstack.tensor import Tensor
+from gradstack.tensor.runtime import blas_threads
+
+from .engine import grad
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """A thread pool kept for the life of the process (one per size)."""
+    pool = _POOLS.get(size)
+    if pool is None:
+        pool = _POOLS[size] = ThreadPoolExecutor(size, thread_name_prefix="gradstack-shard")
+    return pool
+
+
+def _rows(shard: Sequence[Any]) -> int:
+    """Batch size of a shard: the length of its first argument."""
+    first = shard[0]
+    return int(first.shape[0] if isinstance(first, (Tensor, np.ndarray)) else len(first))
+
+
+def shard_batch(*arrays: Any, shards: int) -> list[tuple[Any, ...]]:
+    """Split every array along dim 0 into ``shards`` nearly equal parts, as tuples."""
+    rows = _rows(arrays)
+    if shards < 1 or shards > rows:
+        raise ValueError(f"shard_batch: cannot split a batch of {rows} into {shards} shards")
+    bounds = np.linspace(0, rows, shards + 1).astype(int)
+    return [tuple(a[lo:hi] for a in arrays) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def data_parallel_backward(
+    loss_fn: Callable[..., Tensor],
+    shards: Sequence[Sequence[Any]],
+    params: Sequence[Tensor],
+) -> float:
+    """Run ``loss_fn(*shard)`` for every shard in its own thread; accumulate gradients.
+
+    ``loss_fn`` must return a scalar that is a mean over the shard's rows: each shard's
+    gradient is weighted by its share of the rows, so the accumulated gradient is the
+    gradient of the mean over the whole batch, as one backward on the full batch gives.
+    Returns that full-batch loss. Gradients are added to ``.grad`` like ``backward()``.
+    """
+    params = list(params)
+    if not shards:
+        raise ValueError("data_parallel_backward: needs at least one shard")
+    sizes = [_rows(shard) for shard in shards]
+    total = sum(sizes)
+
+    def run(shard: Sequence[Any], size: int) -> tuple[float, tuple[Tensor | None, ...]]:
+        loss = loss_fn(*shard)
+        if not isinstance(loss, Tensor) or loss.data.size != 1:
+            raise ValueError("data_parallel_backward: loss_fn must return a one-element Tensor")
+        weight = np.asarray(size / total, dtype=loss.dtype).reshape(loss.shape)
+        return float(loss.item()) * size / total, grad(loss, params, weight, allow_unused=True)
+
+    if len(shards) == 1:
+        results = [run(shards[0], sizes[0])]
+    else:
+        with blas_threads(1):
+            results = list(_pool(len(shards)).map(run, shards, sizes))
+    for i, p in enumerate(params):
+        parts = [r[1][i].data for r in results if r[1][i] is not None]
+        if not parts:
+            continue
+        summed = parts[0]
+        for part in parts[1:]:
+            summed += part
+        if p.grad is None:
+            p.grad = Tensor(summed, dtype=summed.dtype)
+        else:
+            p.grad.data += summed
+    return sum(r[0] for r in results)
