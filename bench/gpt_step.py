@@ -42,8 +42,13 @@ def _batches(cfg: tuple, count: int):
     return [(np.ascontiguousarray(d[:, :-1]), np.ascontiguousarray(d[:, 1:])) for d in data]
 
 
-def _gradstack_worker(cfg: tuple):
-    """Build the gradstack model; return (train_step, forward_only, generate) callables."""
+def _gradstack_worker(cfg: tuple, shards: int):
+    """Build the gradstack model; return (train_step, forward_only, generate) callables.
+
+    The step is what ``gradstack train`` runs: with ``shards`` > 1 the batch is split
+    into shards that run forward and backward in parallel threads (one BLAS thread each).
+    """
+    from gradstack.autograd import data_parallel_backward, shard_batch
     from gradstack.losses import cross_entropy
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
@@ -53,13 +58,21 @@ def _gradstack_worker(cfg: tuple):
     manual_seed(0)
     model = GPT(vocab, width, layers, heads, max_seq_len=context)
     opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    params = model.parameters()
+
+    def loss_fn(x, y):
+        return cross_entropy(model(Tensor(x)), Tensor(y))
 
     def step(x, y):
-        loss = cross_entropy(model(Tensor(x)), Tensor(y))
         opt.zero_grad()
-        loss.backward()
+        if shards > 1:
+            loss = data_parallel_backward(loss_fn, shard_batch(x, y, shards=shards), params)
+        else:
+            loss_tensor = loss_fn(x, y)
+            loss_tensor.backward()
+            loss = loss_tensor.item()
         opt.step()
-        return loss.item()
+        return loss
 
     def infer(x):
         with no_grad():
@@ -138,13 +151,19 @@ def _peak_traced_mb(step, x, y) -> float | None:
     return (peak - base) / 2**20
 
 
-def run_worker(framework: str, config: str, steps: int, threads: int | None, gen: int) -> dict:
+def run_worker(
+    framework: str, config: str, steps: int, threads: int | None, gen: int, shards: int, tune: bool
+) -> dict:
     """Time one framework on one config; return the measurements as a dict."""
     import resource
 
     cfg = CONFIGS[config]
+    if tune and framework != "torch":
+        from gradstack.tensor.runtime import tune_malloc
+
+        tune_malloc()
     if framework == "gradstack":
-        step, infer, generate = _gradstack_worker(cfg)
+        step, infer, generate = _gradstack_worker(cfg, shards)
     elif framework == "numpy":
         step, infer, generate = _numpy_worker(cfg)
     else:
@@ -183,7 +202,9 @@ def run_worker(framework: str, config: str, steps: int, threads: int | None, gen
 # -- orchestration ---------------------------------------------------------------------
 
 
-def _spawn(framework: str, config: str, steps: int, threads: int | None, gen: int) -> dict:
+def _spawn(
+    framework: str, config: str, steps: int, threads: int | None, gen: int, shards: int, tune: bool
+) -> dict:
     """Run one worker in a fresh interpreter with the same thread settings for all."""
     env = dict(os.environ)
     if threads:
@@ -259,13 +280,34 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="BLAS/torch threads for all")
     parser.add_argument("--generate", type=int, default=256, help="tokens to generate (config B)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="gradstack: batch shards run in parallel threads (default: cores)",
+    )
+    parser.add_argument(
+        "--no-malloc-tuning",
+        dest="tune",
+        action="store_false",
+        help="leave glibc's malloc as it is (default: tuned, for gradstack and "
+        "the NumPy reference alike; torch has its own allocator)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(
             json.dumps(
-                run_worker(args.worker, args.configs, args.steps, args.threads, args.generate)
+                run_worker(
+                    args.worker,
+                    args.configs,
+                    args.steps,
+                    args.threads,
+                    args.generate,
+                    args.shards,
+                    args.tune,
+                )
             )
         )
         return
@@ -277,7 +319,7 @@ def main() -> None:
             for framework in frameworks:
                 gen = args.generate if config == "B" and round_number == 0 else 0
                 results[config][framework].append(
-                    _spawn(framework, config, args.steps, args.threads, gen)
+                    _spawn(framework, config, args.steps, args.threads, gen, args.shards, args.tune)
                 )
                 print(
                     f"round {round_number + 1} {config} {framework}: "
