@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradstack.attention import KVCache
+from gradstack.layers import Module
 from gradstack.tensor import Tensor, no_grad
 
 from .sampling import check_sampling, sample_next
@@ -37,15 +38,17 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def inference_mode(model: GPT) -> Iterator[None]:
-    """Eval mode on every module and ``no_grad``; each module's mode is restored after."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
+def inference_mode(modules: list[Module]) -> Iterator[None]:
+    """Eval mode on ``modules`` (a model's ``list(model.modules())``, walked once per
+    generation, not per token) and ``no_grad``; each module's mode is restored after."""
+    modes = [module.training for module in modules]
+    for module in modules:
+        module.training = False
     try:
         with no_grad():
             yield
     finally:
-        for module, training in modes:
+        for module, training in zip(modules, modes):
             module.training = training
 
 
@@ -134,14 +137,15 @@ def _stream(
     sequence = np.empty((batch_size, prompt_len + count), dtype=np.int64)  # (B, T + N)
     sequence[:, :prompt_len] = idx
     decoder = CachedDecoder(model, batch_size) if cached else RecomputingDecoder(model)
-    with inference_mode(model):
+    modules = list(model.modules())
+    with inference_mode(modules):
         logits = decoder.prefill(idx[:, -model.config.max_seq_len :])  # (B, V)
     for length in range(prompt_len, prompt_len + count):
         column = sample_next(logits, temperature, top_k)  # (B,)
         sequence[:, length] = column
         yield column.copy()
         if length + 1 < prompt_len + count:
-            with inference_mode(model):
+            with inference_mode(modules):
                 logits = decoder.next_logits(sequence[:, : length + 1])
 
 
