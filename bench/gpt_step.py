@@ -27,6 +27,7 @@ CONFIGS = {  # vocab, context, layers, heads, width, batch
     "C": (65, 128, 4, 8, 256, 16),
 }
 FRAMEWORKS = ("gradstack", "numpy", "torch")
+GENERATION_BATCHES = (1, 8)
 
 
 # -- workers (run in a subprocess each) --------------------------------------------------
@@ -78,10 +79,11 @@ def _gradstack_worker(cfg: tuple, shards: int):
         with no_grad():
             return model(Tensor(x))
 
-    def generate(n, use_cache):
+    def generate(n, use_cache, batch):
         import numpy as np
 
-        model.generate(Tensor(np.zeros((1, 1), dtype=np.int64)), n, top_k=1, use_cache=use_cache)
+        prompt = Tensor(np.zeros((batch, 1), dtype=np.int64))
+        model.generate(prompt, n, top_k=1, use_cache=use_cache)
 
     return step, infer, generate
 
@@ -191,11 +193,12 @@ def run_worker(
         "last_loss": losses[-1],
     }
     if generate is not None and gen:
-        for use_cache in (True, False):
-            start = time.perf_counter()
-            generate(gen, use_cache)
-            key = "gen_tok_s_cache" if use_cache else "gen_tok_s_nocache"
-            result[key] = gen / (time.perf_counter() - start)
+        for batch in GENERATION_BATCHES:
+            for use_cache in (True, False):
+                start = time.perf_counter()
+                generate(gen, use_cache, batch)
+                key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
+                result[key] = batch * gen / (time.perf_counter() - start)
     return result
 
 
@@ -260,15 +263,17 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
                 f"{infer:.1f} | {'-' if traced is None else f'{traced:.0f}'} | "
                 f"{max(r['rss_growth_mb'] for r in runs):.0f} | {vs_np} | {vs_torch} |"
             )
-    gen = [r for c in configs for r in results[c].get("gradstack", []) if "gen_tok_s_cache" in r]
+    gen = [r for c in configs for r in results[c].get("gradstack", []) if "gen_b1_cache" in r]
     if gen:
-        cache = statistics.median(r["gen_tok_s_cache"] for r in gen)
-        nocache = statistics.median(r["gen_tok_s_nocache"] for r in gen)
         lines.append("")
-        lines.append(
-            f"Generation (gradstack, batch 1, top-k 1): {cache:,.0f} tokens/s with the KV "
-            f"cache, {nocache:,.0f} without: {cache / nocache:.1f}x"
-        )
+        for batch in GENERATION_BATCHES:
+            cache = statistics.median(r[f"gen_b{batch}_cache"] for r in gen)
+            nocache = statistics.median(r[f"gen_b{batch}_nocache"] for r in gen)
+            lines.append(
+                f"Generation on B (gradstack, batch {batch}, top-k 1): {cache:,.0f} tokens/s "
+                f"with the KV cache, {nocache:,.0f} recomputing the context: "
+                f"{cache / nocache:.1f}x  "
+            )
     return "\n".join(lines)
 
 
