@@ -43,6 +43,22 @@ def _batches(cfg: tuple, count: int):
     return [(np.ascontiguousarray(d[:, :-1]), np.ascontiguousarray(d[:, 1:])) for d in data]
 
 
+def _fastest(steps: dict, batches: list) -> object:
+    """Time each candidate step a few times (after one warm-up) and return the fastest,
+    as ``gradstack train`` does when it chooses how many shards to run in parallel."""
+    if len(steps) == 1:
+        return next(iter(steps.values()))
+    timings: dict = {key: [] for key in steps}
+    for trial in range(4):
+        for key, step in steps.items():
+            start = time.perf_counter()
+            step(*batches[trial % len(batches)])
+            timings[key].append(time.perf_counter() - start)
+    best = min(timings, key=lambda key: statistics.median(timings[key][1:]))
+    print(f"gradstack: {best} shard(s) chosen", file=sys.stderr)
+    return steps[best]
+
+
 def _gradstack_worker(cfg: tuple, shards: int):
     """Build the gradstack model; return (train_step, forward_only, generate) callables.
 
@@ -64,16 +80,22 @@ def _gradstack_worker(cfg: tuple, shards: int):
     def loss_fn(x, y):
         return cross_entropy(model(Tensor(x)), Tensor(y))
 
-    def step(x, y):
-        opt.zero_grad()
-        if shards > 1:
-            loss = data_parallel_backward(loss_fn, shard_batch(x, y, shards=shards), params)
-        else:
-            loss_tensor = loss_fn(x, y)
-            loss_tensor.backward()
-            loss = loss_tensor.item()
-        opt.step()
-        return loss
+    def sharded_step(count):
+        def step(x, y):
+            opt.zero_grad()
+            if count > 1:
+                loss = data_parallel_backward(loss_fn, shard_batch(x, y, shards=count), params)
+            else:
+                loss_tensor = loss_fn(x, y)
+                loss_tensor.backward()
+                loss = loss_tensor.item()
+            opt.step()
+            return loss
+
+        return step
+
+    candidates = [shards] if shards else sorted({1, os.cpu_count() or 1})
+    step = _fastest({count: sharded_step(count) for count in candidates}, _batches(cfg, 2))
 
     def infer(x):
         with no_grad():
@@ -288,8 +310,9 @@ def main() -> None:
     parser.add_argument(
         "--shards",
         type=int,
-        default=os.cpu_count() or 1,
-        help="gradstack: batch shards run in parallel threads (default: cores)",
+        default=0,
+        help="gradstack: batch shards run in parallel threads (default 0: time 1 and one per "
+        "core at start-up and keep the faster, as gradstack train does)",
     )
     parser.add_argument(
         "--no-malloc-tuning",
