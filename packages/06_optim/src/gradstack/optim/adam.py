@@ -52,6 +52,11 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         step = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # HINT: weight decay first: AdamW (self.decoupled) shrinks param *= 1 - lr * decay,
+        # HINT: Adam adds decay * param to grad. Then m = b1 m + (1 - b1) g,
+        # HINT: v = b2 v + (1 - b2) g**2 (in place on m, v), and
+        # HINT: param -= lr / (1 - b1**step) * m / (sqrt(v) / sqrt(1 - b2**step) + eps).
+        # BEGIN SOLUTION
         work = self._scratch(param)
         if decay and self.decoupled:
             param *= 1 - lr * decay
@@ -71,6 +76,7 @@ class Adam(Optimizer):
         np.divide(m, work, out=work)
         work *= step_size
         param -= work
+        # END SOLUTION
 
 
 class AdamW(Adam):

@@ -17,12 +17,17 @@ def cosine_lr(
     there it follows half a cosine to ``min_lr`` at ``total_steps`` and stays there.
     With ``warmup_steps=0`` this is PyTorch's ``CosineAnnealingLR`` closed form.
     """
+    # HINT: step < warmup_steps: base_lr * (step + 1) / warmup_steps; step >= total_steps:
+    # HINT: min_lr; in between, with progress = (step - warmup_steps) / (total_steps -
+    # HINT: warmup_steps): min_lr + (base_lr - min_lr) * (1 + cos(pi * progress)) / 2.
+    # BEGIN SOLUTION
     if step < warmup_steps:
         return base_lr * (step + 1) / warmup_steps
     if step >= total_steps:
         return min_lr
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return min_lr + (base_lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    # END SOLUTION
 
 
 class CosineAnnealingLR:

@@ -40,6 +40,11 @@ class SGD(Optimizer):
         for index, p, group in self._indexed_params():
             state = self._state_for(index, p)
             state["step"] += 1
+            # HINT: d = grad, plus weight_decay * p when weight_decay > 0. With momentum m:
+            # HINT: buf = d on the first step (keep it in state["momentum_buffer"]), then
+            # HINT: buf = m * buf + d; d becomes d + m * buf (nesterov) or buf. Then p -= lr * d,
+            # HINT: in place on p.data (self._scratch(p.data) gives a reusable work array).
+            # BEGIN SOLUTION
             direction = self._scratch(p.data)
             np.copyto(direction, p.grad.data)
             if group["weight_decay"]:
@@ -58,3 +63,4 @@ class SGD(Optimizer):
                     np.copyto(direction, buffer)
             direction *= group["lr"]
             p.data -= direction
+            # END SOLUTION
