@@ -402,6 +402,11 @@ class Tensor:
 
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
+    # HINT: run op.forward on the inputs' arrays (attrs by keyword) -> (out, saved); make out an
+    # HINT: ndarray. When grad mode is on (_GradMode.enabled), the op is differentiable and any
+    # HINT: input requires grad, the result's grad_fn is Node(op, inputs, attrs, saved,
+    # HINT: needs_input_grad); otherwise it has none. Build it with _new_result(out, grad_fn).
+    # BEGIN SOLUTION
     out, saved = op.forward(*[t.data for t in inputs], **attrs)
     if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; data is an array
         out = np.asarray(out)
@@ -411,6 +416,7 @@ def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
                 needs = tuple([t._requires_grad for t in inputs])
                 return _new_result(out, Node(op, inputs, attrs, saved, needs))
     return _new_result(out, None)
+    # END SOLUTION
 
 
 def as_tensor(value: Any, like: Tensor, op: str = "Tensor op") -> Tensor:

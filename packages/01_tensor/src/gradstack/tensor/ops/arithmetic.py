@@ -13,7 +13,11 @@ def _binary(name: str, ufunc: np.ufunc):
 
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
+            # HINT: apply the ufunc to both arrays (NumPy broadcasts them) and return (out, None):
+            # HINT: the rules of add, sub and mul need nothing saved beyond the inputs.
+            # BEGIN SOLUTION
             return ufunc(a, b), None
+            # END SOLUTION
         except (ValueError, TypeError) as error:
             raise binary_error(name, a, b, error) from None
 
@@ -31,7 +35,10 @@ mul = _binary("mul", np.multiply)
 def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """True division; integer operands give float32, never float64."""
     try:
+        # HINT: out = a / b elementwise with broadcasting (np.true_divide).
+        # BEGIN SOLUTION
         out = np.true_divide(a, b)
+        # END SOLUTION
     except (ValueError, TypeError) as error:
         raise binary_error("div", a, b, error) from None
     if out.dtype == np.float64 and a.dtype != np.float64 and b.dtype != np.float64:
@@ -43,7 +50,10 @@ def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
 def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``a ** b``; the result is saved because both gradients use it."""
     try:
+        # HINT: out = a ** b elementwise with broadcasting (np.power).
+        # BEGIN SOLUTION
         out = np.power(a, b)
+        # END SOLUTION
     except (ValueError, TypeError) as error:
         raise binary_error("pow", a, b, error) from None
     return out, out
@@ -53,7 +63,10 @@ def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def neg(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Unary minus (booleans have none: use ``~`` on the array, or ``1 - mask``)."""
     try:
+        # HINT: return (-a, None) (np.negative); a bool array raises TypeError here.
+        # BEGIN SOLUTION
         return np.negative(a), None
+        # END SOLUTION
     except TypeError:
         raise TypeError(f"neg: unary minus is not defined for dtype {a.dtype}") from None
 
@@ -78,7 +91,11 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
 def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """``np.matmul`` for every rank: 1-D vectors, 2-D matrices, broadcast batch dims."""
     try:
+        # HINT: np.matmul(a, b) covers every rank: 1-D vectors, 2-D matrices, broadcast batch dims
+        # HINT: (..., n, k) @ (..., k, m) -> (..., n, m); return (out, None).
+        # BEGIN SOLUTION
         return np.matmul(a, b), None
+        # END SOLUTION
     except ValueError:
         raise _matmul_error(a, b) from None
     except TypeError as error:

@@ -13,7 +13,10 @@ def _comparison(name: str, ufunc: np.ufunc):
 
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
+            # HINT: apply the comparison ufunc (it broadcasts) and return (bool array, None).
+            # BEGIN SOLUTION
             return ufunc(a, b), None
+            # END SOLUTION
         except (ValueError, TypeError) as error:
             raise binary_error(name, a, b, error) from None
 

@@ -25,7 +25,10 @@ def _count(a: np.ndarray, dim: tuple[int, ...] | None) -> int:
 @register_op("sum")
 def sum_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Sum over ``dim`` (all dims when None); float32 stays float32."""
+    # HINT: a.sum over the axes in dim (None: all) keeping them as size 1 when keepdim.
+    # BEGIN SOLUTION
     return a.sum(axis=dim, keepdims=keepdim), None
+    # END SOLUTION
 
 
 @register_op("mean")
@@ -33,15 +36,21 @@ def mean(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
     """Mean over ``dim`` (all dims when None); integer input gives float32."""
     if a.size == 0 and _count(a, dim) == 0:
         raise ValueError(f"mean: cannot take the mean over no elements (dim {dim} of {a.shape})")
+    # HINT: a.mean over dim (keepdims=keepdim); integer input computes in float32, float stays.
+    # BEGIN SOLUTION
     dtype = None if a.dtype.kind == "f" else np.float32
     return a.mean(axis=dim, keepdims=keepdim, dtype=dtype), None
+    # END SOLUTION
 
 
 @register_op("max")
 def max_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Largest value over ``dim``; ties share the gradient equally (like ``torch.amax``)."""
     try:
+        # HINT: a.max over dim (keepdims=keepdim); an empty reduction's ValueError is caught below.
+        # BEGIN SOLUTION
         return a.max(axis=dim, keepdims=keepdim), None
+        # END SOLUTION
     except ValueError:
         raise ValueError(
             f"max: cannot take the max over no elements (dim {dim} of {a.shape})"
@@ -63,6 +72,9 @@ def var(
             f"var: {count} element(s) over dim {dim} of shape {a.shape} with correction "
             f"{correction}: need more than {correction}"
         )
+    # HINT: integers compute in float32. centred = a - mean(a, dim, keepdims=True); out =
+    # HINT: sum(centred**2, dim, keepdim) / (count - correction) in a's dtype; save centred.
+    # BEGIN SOLUTION
     if a.dtype.kind != "f":
         a = a.astype(np.float32)
     centred = a - a.mean(axis=dim, keepdims=True)
@@ -70,3 +82,4 @@ def var(
         count - correction, dtype=a.dtype
     )
     return out.astype(a.dtype, copy=False), centred
+    # END SOLUTION

@@ -16,7 +16,10 @@ from ..registry import register_op
 def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Same elements, new shape (one size may be -1)."""
     try:
+        # HINT: a.reshape(shape), a view when it can be; a bad shape's ValueError is caught below.
+        # BEGIN SOLUTION
         return a.reshape(shape), None
+        # END SOLUTION
     except ValueError:
         raise ValueError(
             f"reshape: cannot reshape {a.shape} ({a.size} elements) into {shape}"
@@ -26,31 +29,46 @@ def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]
 @register_op("transpose")
 def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
     """Swap two dims (already normalized by the caller)."""
+    # HINT: swap dims dim0 and dim1 as a view (ndarray.swapaxes).
+    # BEGIN SOLUTION
     return a.swapaxes(dim0, dim1), None
+    # END SOLUTION
 
 
 @register_op("permute")
 def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Reorder all dims (``dims`` is a permutation, checked by the caller)."""
+    # HINT: reorder the dims as a view: a.transpose(dims).
+    # BEGIN SOLUTION
     return a.transpose(dims), None
+    # END SOLUTION
 
 
 @register_op("unsqueeze")
 def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
     """Insert a dim of size 1 at ``dim`` (a ``None`` index: always a view)."""
+    # HINT: index with dim full slices then None: a view with a new size-1 dim at dim.
+    # BEGIN SOLUTION
     return a[(slice(None),) * dim + (None,)], None
+    # END SOLUTION
 
 
 @register_op("squeeze")
 def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Drop the given dims, each of size 1 (chosen by the caller)."""
+    # HINT: a.squeeze(axis=dims), or a.view() when dims is empty (always a new array object).
+    # BEGIN SOLUTION
     return a.squeeze(axis=dims) if dims else a.view(), None
+    # END SOLUTION
 
 
 @register_op("expand")
 def expand(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Broadcast to ``shape`` as a read-only view (no copy)."""
     try:
+        # HINT: np.broadcast_to(a, shape): a read-only view, no copy.
+        # BEGIN SOLUTION
         return np.broadcast_to(a, shape), None
+        # END SOLUTION
     except ValueError:
         raise ValueError(f"expand: cannot expand shape {a.shape} to {shape}") from None
