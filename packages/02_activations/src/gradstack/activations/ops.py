@@ -28,6 +28,10 @@ GELU_TANH_SATURATION = 10.0
 
 def gelu_tanh_inner(x: np.ndarray) -> np.ndarray:
     """``tanh(K (x + C x**3))`` as a new array, computed on x clipped to +-10."""
+    # HINT: clip x to +-GELU_TANH_SATURATION (x**3 cannot overflow, tanh is already +-1 there),
+    # HINT: then tanh(K x (1 + C x**2)) with K = GELU_TANH_K, C = GELU_TANH_C; in place where
+    # HINT: you can, and reshaped back to x's shape (0-d inputs are computed as 1-d).
+    # BEGIN SOLUTION
     xc = np.clip(np.atleast_1d(x), -GELU_TANH_SATURATION, GELU_TANH_SATURATION)
     inner = xc * xc
     inner *= GELU_TANH_C * GELU_TANH_K
@@ -35,19 +39,27 @@ def gelu_tanh_inner(x: np.ndarray) -> np.ndarray:
     inner *= xc  # K x (1 + C x**2)
     np.tanh(inner, out=inner)
     return inner.reshape(np.shape(x))
+    # END SOLUTION
 
 
 @register_op("relu")
 def relu(a: np.ndarray) -> tuple[np.ndarray, None]:
     """``max(a, 0)``; NaN passes through. The rule only needs the input's sign."""
+    # HINT: max(a, 0) elementwise against a 0 of a's dtype (NaN must pass through: np.maximum
+    # HINT: keeps it); compute on np.atleast_1d(a) and reshape back; nothing saved.
+    # BEGIN SOLUTION
     return np.maximum(np.atleast_1d(a), np.zeros((), dtype=a.dtype)).reshape(a.shape), None
+    # END SOLUTION
 
 
 @register_op("sigmoid")
 def sigmoid(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``1 / (1 + exp(-a))`` in the two-branch stable form; saves the output ``s``."""
+    # HINT: out = stable_sigmoid(a) (stable.py); save out, the rule needs s (1 - s).
+    # BEGIN SOLUTION
     out = stable_sigmoid(a)
     return out, out
+    # END SOLUTION
 
 
 @register_op("gelu")
@@ -59,13 +71,20 @@ def gelu(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
     """
     x = np.atleast_1d(a)  # a 0-d input viewed as 1-d, so NumPy returns arrays, not scalars
     if approximate == "tanh":
+        # HINT: t = gelu_tanh_inner(x) is saved; out = x (1 + t) / 2, halving before multiplying
+        # HINT: by x so nothing overflows near the float maximum.
+        # BEGIN SOLUTION
         saved = gelu_tanh_inner(x)
         out = saved + 1.0
         out *= 0.5  # halve before scaling by x: (1 + t) x could overflow at float max
         out *= x
+        # END SOLUTION
     elif approximate == "none":
+        # HINT: exact GELU: saved = Phi(x) = normal_cdf(x) (special.py); out = x Phi(x).
+        # BEGIN SOLUTION
         saved = normal_cdf(x)
         out = x * saved
+        # END SOLUTION
     else:
         raise ValueError(
             f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}"
@@ -79,10 +98,14 @@ def softmax(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
     if a.size == 0:
         out = np.empty_like(a)
         return out, out
+    # HINT: z = shift_by_max(a, dim) (the max along dim becomes 0, so exp cannot overflow);
+    # HINT: out = exp(z) / sum(exp(z), dim, keepdims=True), in place; save out (s).
+    # BEGIN SOLUTION
     out = shift_by_max(a, dim)
     np.exp(out, out=out)
     out /= np.sum(out, axis=dim, keepdims=True)
     return out, out
+    # END SOLUTION
 
 
 @register_op("log_softmax")
@@ -91,7 +114,11 @@ def log_softmax(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
     if a.size == 0:
         out = np.empty_like(a)
         return out, out
+    # HINT: z = shift_by_max(a, dim); out = z - log(sum(exp(z), dim, keepdims=True)) (ignore
+    # HINT: underflow in exp with np.errstate); save out, the log-probabilities.
+    # BEGIN SOLUTION
     out = shift_by_max(a, dim)
     with np.errstate(under="ignore"):
         out -= np.log(np.sum(np.exp(out), axis=dim, keepdims=True))
     return out, out
+    # END SOLUTION
