@@ -95,9 +95,12 @@ class Sequential(_Container):
 
     def forward(self, x: Any) -> Any:
         """Run the pipeline."""
+        # HINT: feed x through each item of self._items in order and return the last output.
+        # BEGIN SOLUTION
         for item in self._items:
             x = item(x)
         return x
+        # END SOLUTION
 
 
 class ModuleList(_Container):

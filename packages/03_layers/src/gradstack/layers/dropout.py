@@ -30,10 +30,15 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise TypeError(f"dropout: input must be a Tensor, got {type(x).__name__}")
     if not training or p == 0.0:
         return x
+    # HINT: keep each element with probability 1 - p: a float32 uniform draw of x's shape from
+    # HINT: default_generator(), compared with 1 - p. scale = keep / (1 - p) in x's floating dtype
+    # HINT: (float32 for integer x); return x * Tensor(scale), so the gradient flows through mul.
+    # BEGIN SOLUTION
     keep = default_generator().random(x.shape, dtype=np.float32) < 1.0 - p
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     scale = keep.astype(dtype) / dtype.type(1.0 - p)
     return x * Tensor(scale, dtype=dtype)
+    # END SOLUTION
 
 
 class Dropout(Module):

@@ -27,6 +27,9 @@ _TRANSIENT_BUFFER = "non-persistent buffer"
 
 def _expand(name: str, value: Any) -> Iterator[tuple[str, Any]]:
     """Yield ``(dotted name, item)`` for a value, opening lists, tuples and dicts."""
+    # HINT: open containers recursively: a list or tuple yields its items as name.0, name.1, ...,
+    # HINT: a dict its values as name.<key>; anything else is yielded as (name, value).
+    # BEGIN SOLUTION
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from _expand(f"{name}.{index}", item)
@@ -35,6 +38,7 @@ def _expand(name: str, value: Any) -> Iterator[tuple[str, Any]]:
             yield from _expand(f"{name}.{key}", item)
     else:
         yield name, value
+    # END SOLUTION
 
 
 def _join(prefix: str, name: str) -> str:
@@ -87,6 +91,12 @@ class Module:
         self, prefix: str, memo: set[int], recurse: bool
     ) -> Iterator[tuple[str, Tensor, str]]:
         """Parameters and buffers depth first, each with its dotted name and kind."""
+        # HINT: walk self._named_members() in order, naming each value _join(prefix, name).
+        # HINT: Yield (name, value, _PARAMETER) for a Parameter; for a Tensor registered in
+        # HINT: self._buffer_table(), (name, value, _BUFFER) if persistent (True) else
+        # HINT: _TRANSIENT_BUFFER; when recurse, descend depth first into each child Module
+        # HINT: not yet in memo (add its id to memo first).
+        # BEGIN SOLUTION
         buffers = self._buffer_table()
         for name, value in self._named_members():
             full = _join(prefix, name)
@@ -97,16 +107,21 @@ class Module:
             elif recurse and isinstance(value, Module) and id(value) not in memo:
                 memo.add(id(value))
                 yield from value._named_tensors(full, memo, recurse)
+        # END SOLUTION
 
     def _unique_tensors(
         self, kinds: tuple[str, ...], prefix: str = "", recurse: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
         """Tensors of the given kinds, each listed once under the first name found."""
+        # HINT: walk self._named_tensors(prefix, {id(self)}, recurse) and yield (name, tensor) for
+        # HINT: the kinds asked for, each tensor once (by id): a tied weight keeps its first name.
+        # BEGIN SOLUTION
         seen: set[int] = set()
         for name, tensor, kind in self._named_tensors(prefix, {id(self)}, recurse):
             if kind in kinds and id(tensor) not in seen:
                 seen.add(id(tensor))
                 yield name, tensor
+        # END SOLUTION
 
     def named_parameters(
         self, prefix: str = "", recurse: bool = True
