@@ -74,6 +74,12 @@ def cross_entropy(
     valid = _valid_rows(flat_target, ignore_index, classes)
     safe_target = flat_target if valid is None else np.where(valid, flat_target, 0)
 
+    # HINT: per row of x (N, C): z = shift_by_max(x, axis=1); pick z[target] (np.take_along_axis
+    # HINT: with safe_target); z becomes exp(z) in place (kept for the rule), sum_exp its row sums
+    # HINT: (N,), lse = log(sum_exp); nll = lse - z[target]. Label smoothing eps: losses =
+    # HINT: (1 - eps) nll + eps (lse - mean(z)) with mean(z) taken before the exp. Rows not valid
+    # HINT: (ignore_index) get 0. Leave losses (N,), z and sum_exp for the lines below.
+    # BEGIN SOLUTION
     z = shift_by_max(x, axis=1)  # (N, C), row max is 0
     picked = np.take_along_axis(z, safe_target[:, None], axis=1)[:, 0]  # (N,) z[target]
     mean_z = np.mean(z, axis=1) if label_smoothing else None  # (N,)
@@ -89,6 +95,7 @@ def cross_entropy(
         losses += lse
     if valid is not None:
         losses *= valid
+    # END SOLUTION
     count = x.shape[0] if valid is None else int(np.count_nonzero(valid))
     out = reduce_losses(losses.reshape(target.shape), reduction, count)
     return out, CrossEntropySaved(z, sum_exp, safe_target, valid, count)

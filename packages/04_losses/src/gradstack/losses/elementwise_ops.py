@@ -25,19 +25,27 @@ def mse_loss(
     input: np.ndarray, target: np.ndarray, *, reduction: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(input - target)**2``, reduced; saves the difference for the gradient ``2 diff``."""
+    # HINT: diff = input - target (on np.atleast_1d views: 0-d inputs give arrays); the losses
+    # HINT: are diff**2 in input's shape, reduced with reduce_losses; save diff (the rule: 2 diff).
+    # BEGIN SOLUTION
     diff = np.subtract(*np.atleast_1d(input, target))
     losses = np.square(diff).reshape(input.shape)
     return reduce_losses(losses, reduction), diff.reshape(input.shape)
+    # END SOLUTION
 
 
 def clamped_logs(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``log(p)`` and ``log(1 - p)`` (new arrays, p at least 1-d), clamped below at -100."""
+    # HINT: log(p) and log(1 - p) (np.log1p(-p) is exact for small p), each clamped below at
+    # HINT: BCE_LOG_FLOOR in place, so p = 0 or 1 gives -100, not -inf (ignore divide warnings).
+    # BEGIN SOLUTION
     with np.errstate(divide="ignore"):
         log_p = np.log(p)
         log_q = np.log1p(-p)
     np.maximum(log_p, BCE_LOG_FLOOR, out=log_p)
     np.maximum(log_q, BCE_LOG_FLOOR, out=log_q)
     return log_p, log_q
+    # END SOLUTION
 
 
 def check_probabilities(p: np.ndarray) -> None:
@@ -57,6 +65,9 @@ def binary_cross_entropy(
 ) -> tuple[np.ndarray, None]:
     """``-(y log p + (1 - y) log(1 - p))`` with both logs clamped at -100, reduced."""
     check_probabilities(input)
+    # HINT: per element -(y log p + (1 - y) log(1 - p)) with the clamped logs of clamped_logs(p),
+    # HINT: on np.atleast_1d views; reshape to input's shape, reduce with reduce_losses.
+    # BEGIN SOLUTION
     p, y = np.atleast_1d(input, target)
     log_p, log_q = clamped_logs(p)
     losses = np.subtract(y, 1.0)
@@ -64,6 +75,7 @@ def binary_cross_entropy(
     log_p *= y
     losses -= log_p  # (y - 1) log(1 - p) - y log p
     return reduce_losses(losses.reshape(input.shape), reduction), None
+    # END SOLUTION
 
 
 @register_op("binary_cross_entropy_with_logits")
@@ -74,9 +86,13 @@ def binary_cross_entropy_with_logits(
 
     Saves ``exp(-|x|)``, from which the rule gets ``sigmoid(x)`` without another exp.
     """
+    # HINT: with e = exp_neg_abs(x) = exp(-|x|): loss = max(x, 0) - x y + log1p(e), stable for any
+    # HINT: x; reduce with reduce_losses and save e (the rule gets sigmoid(x) from it).
+    # BEGIN SOLUTION
     x, y = np.atleast_1d(input, target)
     e = exp_neg_abs(x)
     losses = np.log1p(e)
     losses -= x * y
     losses += np.maximum(x, 0)
     return reduce_losses(losses.reshape(input.shape), reduction), e.reshape(input.shape)
+    # END SOLUTION

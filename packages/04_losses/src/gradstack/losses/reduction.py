@@ -22,6 +22,9 @@ def reduce_losses(losses: np.ndarray, reduction: str, count: int | None = None) 
     """
     if reduction == "none":
         return losses
+    # HINT: sum every loss; 'sum' returns it, 'mean' divides by count (default: every element),
+    # HINT: NaN when count is 0; always a 0-d array of the losses' dtype (np.asarray(..., dtype)).
+    # BEGIN SOLUTION
     total = np.sum(losses)
     if reduction == "sum":
         return np.asarray(total, dtype=losses.dtype)
@@ -29,3 +32,4 @@ def reduce_losses(losses: np.ndarray, reduction: str, count: int | None = None) 
     if count == 0:
         return np.asarray(np.nan, dtype=losses.dtype)
     return np.asarray(total / count, dtype=losses.dtype)
+    # END SOLUTION
