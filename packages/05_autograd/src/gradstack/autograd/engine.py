@@ -30,6 +30,11 @@ from .registry import get_rule
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each before every node it feeds gradients to."""
+    # HINT: iterative depth-first search, no recursion: a stack of (node, children_done); pop a
+    # HINT: node, push it back with True, then its unvisited children (the grad_fn of each input);
+    # HINT: append a node to the order when it comes off with True. Skip visited ids. Reverse
+    # HINT: the order, so each node comes before every node it feeds gradients to.
+    # BEGIN SOLUTION
     order: list[Node] = []
     visited: set[int] = set()
     for root in roots:
@@ -49,6 +54,7 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
                     stack.append((child, False))
     order.reverse()
     return order
+    # END SOLUTION
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], node: Node | None = None) -> np.ndarray:
@@ -61,11 +67,15 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], node: Node | None = N
         raise RuntimeError(
             f"backward: gradient of shape {grad.shape}{where} is smaller than its input {shape}"
         )
+    # HINT: sum grad over its `lead` extra leading dims and over every dim where shape has 1 but
+    # HINT: grad does not (keepdims=True), then drop the leading dims: reduced has shape `shape`.
+    # BEGIN SOLUTION
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
     )
     reduced = grad.sum(axis=axes, keepdims=True) if axes else grad
     reduced = reduced.reshape(grad.shape[lead:] if not axes else reduced.shape[lead:])
+    # END SOLUTION
     if reduced.shape != shape:
         where = f" from {node.name()}" if node is not None else ""
         raise RuntimeError(
@@ -106,11 +116,15 @@ class _Accumulator:
 
     def add_to_node(self, node: Node, grad: np.ndarray, dtype: np.dtype) -> None:
         """Add a contribution to the gradient waiting for ``node``'s output."""
+        # HINT: the first contribution for a node is stored as self.own(grad, dtype) in self.pending
+        # HINT: under id(node); later ones are added into it in place (np.add with out=).
+        # BEGIN SOLUTION
         current = self.pending.get(id(node))
         if current is None:
             self.pending[id(node)] = self.own(grad, dtype)
         else:
             np.add(current, grad, out=current)
+        # END SOLUTION
 
     def take(self, node: Node) -> np.ndarray | None:
         """Remove and return the full gradient of ``node``'s output."""
@@ -124,10 +138,14 @@ class _Accumulator:
         if self.targets is not None:
             self.capture(leaf, grad)
             return
+        # HINT: a leaf without .grad gets Tensor(self.own(grad, leaf.dtype), dtype=leaf.dtype); one
+        # HINT: that has a .grad accumulates: add grad into leaf.grad.data in place.
+        # BEGIN SOLUTION
         if leaf.grad is None:
             leaf.grad = Tensor(self.own(grad, leaf.dtype), dtype=leaf.dtype)
         else:
             np.add(leaf.grad.data, grad, out=leaf.grad.data)
+        # END SOLUTION
 
     def capture(self, tensor: Tensor, grad: np.ndarray) -> None:
         """Record the gradient of a tensor asked for by ``autograd.grad``."""
@@ -188,6 +206,10 @@ def _propagate(node: Node, grad: np.ndarray, acc: _Accumulator) -> None:
             f"backward: rule for {node.op.name!r} returned {len(input_grads)} gradients "
             f"for {len(node.inputs)} inputs"
         )
+    # HINT: the chain rule's routing: for each input that needs a gradient and got one, sum it
+    # HINT: back to the input's shape (sum_to_shape, naming node), then a leaf accumulates it
+    # HINT: (acc.add_to_leaf), an op result adds it to its producer (acc.add_to_node(grad_fn, ...)).
+    # BEGIN SOLUTION
     for tensor, input_grad, needed in zip(node.inputs, input_grads, node.needs_input_grad):
         if not needed or input_grad is None:
             continue
@@ -196,6 +218,7 @@ def _propagate(node: Node, grad: np.ndarray, acc: _Accumulator) -> None:
             acc.add_to_leaf(tensor, input_grad)
         else:
             acc.add_to_node(tensor.grad_fn, input_grad, tensor.dtype)
+    # END SOLUTION
 
 
 def _seed_gradient(tensor: Tensor, gradient: Any, op: str) -> np.ndarray:

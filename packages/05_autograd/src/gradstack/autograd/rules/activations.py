@@ -24,18 +24,25 @@ from ..registry import register_rule
 @register_rule("relu")
 def relu(g: np.ndarray, node: Node) -> tuple:
     """d relu(x) = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
+    # HINT: g where x > 0, else 0 (also at x = 0, as in PyTorch); x = node.inputs[0].data.
+    # BEGIN SOLUTION
     x = node.inputs[0].data
     return (np.where(x > 0, g, np.zeros((), dtype=g.dtype)),)
+    # END SOLUTION
 
 
 @register_rule("sigmoid")
 def sigmoid(g: np.ndarray, node: Node) -> tuple:
     """d sigmoid(x) = g s (1 - s), with the saved output s."""
+    # HINT: g s (1 - s) with s = node.saved (the forward's output): a new array 1 - s,
+    # HINT: then multiply in place.
+    # BEGIN SOLUTION
     s = node.saved
     grad = 1.0 - s
     grad *= s
     grad *= g
     return (grad,)
+    # END SOLUTION
 
 
 def _gelu_tanh_derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -44,6 +51,9 @@ def _gelu_tanh_derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     x is clipped to +-10 like the forward: beyond it ``1 - t**2`` is exactly 0, so the
     second term vanishes either way and ``x**3`` cannot overflow.
     """
+    # HINT: (1 + t) / 2 + x / 2 (1 - t**2) K (1 + 3 C x**2) with t the saved tanh term, x clipped to
+    # HINT: +-GELU_TANH_SATURATION as in the forward; 0-d as 1-d (np.atleast_1d), reshaped back.
+    # BEGIN SOLUTION
     shape = x.shape
     x, t = np.atleast_1d(x, t)  # 0-d viewed as 1-d: NumPy then returns arrays, not scalars
     xc = np.clip(x, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)
@@ -58,11 +68,15 @@ def _gelu_tanh_derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     slope += t
     slope *= 0.5
     return slope.reshape(shape)
+    # END SOLUTION
 
 
 @register_rule("gelu")
 def gelu(g: np.ndarray, node: Node) -> tuple:
     """d gelu(x): exact ``Phi(x) + x phi(x)``; tanh form from the saved tanh term."""
+    # HINT: tanh form: _gelu_tanh_derivative(x, node.saved); exact form: Phi(x) + x phi(x) with
+    # HINT: Phi = node.saved and phi = normal_pdf(x). Multiply by g.
+    # BEGIN SOLUTION
     x = node.inputs[0].data
     if node.attrs["approximate"] == "tanh":
         grad = _gelu_tanh_derivative(x, node.saved)
@@ -72,11 +86,14 @@ def gelu(g: np.ndarray, node: Node) -> tuple:
         grad += node.saved  # Phi(x)
     grad *= g
     return (grad,)
+    # END SOLUTION
 
 
 @register_rule("softmax")
 def softmax(g: np.ndarray, node: Node) -> tuple:
     """d softmax = (g - sum(g s)) s along the dim, with the saved output s."""
+    # HINT: (g - sum(g s, dim, keepdims=True)) s along attrs['dim'], s = node.saved.
+    # BEGIN SOLUTION
     s = node.saved
     dim = node.attrs["dim"]
     grad = g * s
@@ -84,13 +101,17 @@ def softmax(g: np.ndarray, node: Node) -> tuple:
     np.subtract(g, total, out=grad)
     grad *= s
     return (grad,)
+    # END SOLUTION
 
 
 @register_rule("log_softmax")
 def log_softmax(g: np.ndarray, node: Node) -> tuple:
     """d log_softmax = g - softmax sum(g) along the dim; softmax = exp(saved log-probs)."""
+    # HINT: g - softmax sum(g, dim, keepdims=True), softmax = exp(node.saved).
+    # BEGIN SOLUTION
     dim = node.attrs["dim"]
     grad = np.exp(node.saved)
     grad *= np.sum(g, axis=dim, keepdims=True)
     np.subtract(g, grad, out=grad)
     return (grad,)
+    # END SOLUTION

@@ -19,6 +19,10 @@ from ..registry import register_rule
 @register_rule(linear_forward.name)
 def linear(g: np.ndarray, node: Node) -> tuple:
     """gx = g @ W; gW = g2dᵀ @ x2d; gb = g2d summed over rows."""
+    # HINT: fold batch dims into rows, g (..., out) -> g2d (N, out): gx = g2d @ W back in x's
+    # HINT: shape, gW = g2d^T @ x2d (x as (N, in)), gb = g2d summed over rows; each only if
+    # HINT: needed; two gradients without a bias input, three with one.
+    # BEGIN SOLUTION
     x = node.inputs[0].data
     weight = node.inputs[1].data
     needs = node.needs_input_grad
@@ -33,3 +37,4 @@ def linear(g: np.ndarray, node: Node) -> tuple:
     if len(needs) == 3 and needs[2]:
         gb = g2d.sum(axis=0)  # (N, out) -> (out,)
     return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+    # END SOLUTION

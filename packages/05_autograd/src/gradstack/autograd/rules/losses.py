@@ -31,15 +31,22 @@ def _weight(g: np.ndarray, node: Node, count: int) -> np.ndarray:
 @register_rule("mse_loss")
 def mse_loss(g: np.ndarray, node: Node) -> tuple:
     """d (x - y)**2 = 2 (x - y) for the input, minus that for the target."""
+    # HINT: grad = 2 diff * w, diff = node.saved and w = _weight(g, node, diff.size) (g, or
+    # HINT: g / count for a mean); the input gets grad, the target -grad, each if needed.
+    # BEGIN SOLUTION
     diff = node.saved
     need_input, need_target = node.needs_input_grad
     grad = diff * (2 * _weight(g, node, diff.size))
     return (grad if need_input else None), (-grad if need_target else None)
+    # END SOLUTION
 
 
 @register_rule("binary_cross_entropy")
 def binary_cross_entropy(g: np.ndarray, node: Node) -> tuple:
     """d/dp = (p - y) / max(p (1 - p), 1e-12) (PyTorch's); d/dy = log(1 - p) - log p, clamped."""
+    # HINT: w = _weight(g, node, p.size). Input: (p - y) / max(p (1 - p), BCE_GRAD_EPSILON) * w;
+    # HINT: target: (log(1 - p) - log(p)) * w with the clamped logs of clamped_logs; if needed.
+    # BEGIN SOLUTION
     p, y = node.inputs[0].data, node.inputs[1].data
     need_input, need_target = node.needs_input_grad
     weight = _weight(g, node, p.size)
@@ -52,11 +59,15 @@ def binary_cross_entropy(g: np.ndarray, node: Node) -> tuple:
         log_q -= log_p
         grad_target = log_q.reshape(p.shape) * weight
     return grad_input, grad_target
+    # END SOLUTION
 
 
 @register_rule("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
     """d/dx = sigmoid(x) - y, from the saved exp(-|x|); d/dy = -x."""
+    # HINT: w = _weight(g, node, x.size). Input: (sigmoid(x) - y) * w, sigmoid from the saved
+    # HINT: exp(-|x|) via sigmoid_from_exp_neg_abs; target: -x * w; each only if needed.
+    # BEGIN SOLUTION
     x, y = node.inputs[0].data, node.inputs[1].data
     need_input, need_target = node.needs_input_grad
     weight = _weight(g, node, x.size)
@@ -68,6 +79,7 @@ def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
     if need_target:
         grad_target = -x * weight
     return grad_input, grad_target
+    # END SOLUTION
 
 
 @register_rule("cross_entropy")
@@ -78,6 +90,11 @@ def cross_entropy(g: np.ndarray, node: Node) -> tuple:
     sum_exp`` from the forward, so this is one multiply over the ``(N, C)`` array plus
     one subtraction at the N target entries; no one-hot matrix is built.
     """
+    # HINT: per row (softmax - q) * w, q = (1 - eps) onehot(target) + eps / C, softmax =
+    # HINT: saved.exp_shifted / saved.sum_exp[:, None]. w: g per row for 'none', else
+    # HINT: _weight(g, node, saved.count), times saved.valid when rows are ignored (zeros for a
+    # HINT: mean over no row). Subtract at the target entries only: no one-hot matrix.
+    # BEGIN SOLUTION
     logits = node.inputs[0].data
     saved = node.saved
     rows, classes = saved.exp_shifted.shape
@@ -95,3 +112,4 @@ def cross_entropy(g: np.ndarray, node: Node) -> tuple:
         grad -= (eps / classes) * row_weight[:, None]
     grad[np.arange(rows), saved.target] -= (1.0 - eps) * row_weight
     return (grad.reshape(logits.shape),)
+    # END SOLUTION
