@@ -22,6 +22,10 @@ def apply_merges(data: bytes, merge_ids: dict[tuple[int, int], int]) -> list[int
 
 def _apply_short(ids: list[int], merge_ids: dict[tuple[int, int], int]) -> list[int]:
     """Repeatedly merge every occurrence of the best pair; quadratic, but fast for short chunks."""
+    # HINT: repeat: among the adjacent pairs, find the one learned first (smallest merge id in
+    # HINT: merge_ids); stop if none merges; else replace each of its occurrences left to right
+    # HINT: by that id (non-overlapping), as in training. Return the final ids.
+    # BEGIN SOLUTION
     get = merge_ids.get
     never = 1 << 62
     while len(ids) > 1:
@@ -39,6 +43,7 @@ def _apply_short(ids: list[int], merge_ids: dict[tuple[int, int], int]) -> list[
                 i += 1
         ids = out
     return ids
+    # END SOLUTION
 
 
 def _apply_long(ids: list[int], merge_ids: dict[tuple[int, int], int]) -> list[int]:

@@ -26,6 +26,9 @@ from collections.abc import Iterable
 
 def merge_pair(ids: list[int], left: int, right: int, new_id: int) -> list[int]:
     """Replace each non-overlapping ``(left, right)`` in ``ids``, scanning left to right."""
+    # HINT: scan left to right: where ids[i], ids[i + 1] == left, right emit new_id and skip both,
+    # HINT: else emit ids[i]; so 'aaa' with the pair (a, a) becomes [new, a]. Return a new list.
+    # BEGIN SOLUTION
     out: list[int] = []
     i, n = 0, len(ids)
     while i < n:
@@ -36,6 +39,7 @@ def merge_pair(ids: list[int], left: int, right: int, new_id: int) -> list[int]:
             out.append(ids[i])
             i += 1
     return out
+    # END SOLUTION
 
 
 def learn_merges(
@@ -50,6 +54,10 @@ def learn_merges(
     freqs: list[int] = []
     counts: dict[tuple[int, int], int] = defaultdict(int)
     where: dict[tuple[int, int], set[int]] = defaultdict(set)
+    # HINT: for each chunk (bytes, frequency): its ids are its bytes (list(data)); record them and
+    # HINT: the frequency, and for each adjacent pair add freq to counts[pair] and the chunk's
+    # HINT: index to where[pair] (overlapping pairs count: 'aaa' holds (a, a) twice).
+    # BEGIN SOLUTION
     for index, (data, freq) in enumerate(chunks):
         word = list(data)
         words.append(word)
@@ -57,10 +65,16 @@ def learn_merges(
         for pair in zip(word, word[1:]):
             counts[pair] += freq
             where[pair].add(index)
+    # END SOLUTION
 
     heap = [(-c, a, b) for (a, b), c in counts.items()]
     heapq.heapify(heap)
     merges: list[tuple[int, int]] = []
+    # HINT: until num_merges merges or an empty heap: pop (-count, a, b); if counts[(a, b)] changed
+    # HINT: since it was pushed, push it again with its current count (when > 0) and go on. Else
+    # HINT: merge it: new id first_id + len(merges), append (a, b), apply it with _apply_merge and
+    # HINT: push every pair that returns with its count. Heap order gives the tie-break rule.
+    # BEGIN SOLUTION
     while len(merges) < num_merges and heap:
         neg, a, b = heapq.heappop(heap)
         current = counts.get((a, b), 0)
@@ -72,6 +86,7 @@ def learn_merges(
         merges.append((a, b))
         for pair in _apply_merge(words, freqs, counts, where, (a, b), new_id):
             heapq.heappush(heap, (-counts[pair], *pair))
+    # END SOLUTION
     return merges
 
 

@@ -34,11 +34,16 @@ class CharTokenizer:
         """Build the vocabulary from the distinct characters of ``text``; return ``self``."""
         if not isinstance(text, str):
             raise TypeError(f"CharTokenizer.train: text must be a str, got {type(text).__name__}")
+        # HINT: the vocabulary is the distinct characters of text in sorted (code point)
+        # HINT: order; an unk token comes first (id 0) and is not repeated among them.
+        # HINT: Install the token list with self._set_tokens.
+        # BEGIN SOLUTION
         chars = sorted(set(text))
         if self._unk is None:
             self._set_tokens(chars)
         else:
             self._set_tokens([self._unk, *(c for c in chars if c != self._unk)])
+        # END SOLUTION
         return self
 
     @property
