@@ -76,7 +76,10 @@ class GPT(Module):
     def forward(self, tokens: Any) -> Tensor:
         """Logits (B, T, V) for integer tokens (B, T) with T <= max_seq_len."""
         idx = check_tokens("GPT.forward", tokens, self.config)
+        # HINT: logits = lm_head(hidden_states(idx)): (B, T, C) -> (B, T, V).
+        # BEGIN SOLUTION
         return self.lm_head(self.hidden_states(idx))
+        # END SOLUTION
 
     def hidden_states(self, idx: np.ndarray, caches: Sequence[KVCache] | None = None) -> Tensor:
         """Final normalized hidden states (B, T, C) of checked tokens ``idx`` (B, T).
@@ -92,6 +95,10 @@ class GPT(Module):
                 f"GPT: positions {start}..{start + seq_len - 1} exceed "
                 f"max_seq_len={self.config.max_seq_len}"
             )
+        # HINT: token embeddings (B, T, C) plus the position vectors for positions start ..
+        # HINT: start + T - 1 (self.position_table, (T, C), broadcast), dropout, then each block in
+        # HINT: order with its cache (None when caches is None), and ln_f at the end: (B, T, C).
+        # BEGIN SOLUTION
         x = self.token_embedding(idx)  # (B, T, C)
         x = x + self.position_table(start, seq_len)  # (B, T, C) + (T, C)
         x = self.dropout(x)
@@ -99,6 +106,7 @@ class GPT(Module):
         for block, cache in zip(self.blocks, block_caches):
             x = block(x, cache=cache)  # (B, T, C)
         return self.ln_f(x)
+        # END SOLUTION
 
     def position_table(self, start: int, length: int) -> Tensor:
         """Learned position vectors for positions ``start .. start + length - 1``: (T, C)."""

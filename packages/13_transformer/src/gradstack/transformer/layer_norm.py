@@ -35,6 +35,10 @@ def layer_norm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, ndim: int, eps: float
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Normalize over the last ``ndim`` dims, then scale and shift; saves (xhat, rstd)."""
+    # HINT: over the last ndim axes (keepdims=True): xhat = (x - mean) * rstd with
+    # HINT: rstd = 1 / sqrt(mean((x - mean)**2) + eps) (biased variance); out = xhat * gamma + beta.
+    # HINT: Save (xhat, rstd) for the rule; reuse arrays in place where you can.
+    # BEGIN SOLUTION
     axes = _normalized_axes(x.ndim, ndim)
     inv_count = x.dtype.type(1.0 / math.prod(x.shape[x.ndim - ndim :]))
     mean = np.add.reduce(x, axis=axes, keepdims=True)  # np.mean's wrapper costs ~5 us a call
@@ -49,11 +53,17 @@ def layer_norm_forward(
     out = xhat * gamma
     out += beta
     return out, (xhat, rstd)
+    # END SOLUTION
 
 
 @register_rule("layer_norm")
 def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
     """Gradients of x, gamma and beta from the saved xhat and rstd (one pass, in place)."""
+    # HINT: with (xhat, rstd) = node.saved and gx = g * gamma: dgamma = sum(g * xhat) and
+    # HINT: dbeta = sum(g) over the leading (not normalized) dims; dx = rstd * (gx - mean(gx) -
+    # HINT: xhat * mean(gx * xhat)), the means over the normalized axes (keepdims=True). Each
+    # HINT: only when node.needs_input_grad says so (else None).
+    # BEGIN SOLUTION
     xhat, rstd = node.saved
     gamma = node.inputs[1].data
     need_x, need_gamma, need_beta = node.needs_input_grad
@@ -72,6 +82,7 @@ def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
         grad_x -= g_xhat
         grad_x *= rstd
     return grad_x, grad_gamma, grad_beta
+    # END SOLUTION
 
 
 def _check_shape(what: str, tensor: Tensor, shape: tuple[int, ...], x: Tensor) -> None:

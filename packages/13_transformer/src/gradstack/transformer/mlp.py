@@ -28,7 +28,11 @@ class MLP(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., embed_dim) -> (..., hidden_dim) -> (..., embed_dim)."""
+        # HINT: dropout(linear2(gelu(linear1(x)))) with GPT-2's tanh GELU (approximate="tanh"):
+        # HINT: (..., C) -> (..., H) -> (..., C).
+        # BEGIN SOLUTION
         return self.dropout(self.linear2(gelu(self.linear1(x), approximate="tanh")))
+        # END SOLUTION
 
     def extra_repr(self) -> str:
         """Shown inside ``MLP(...)``."""
