@@ -1,0 +1,155 @@
+"""``gradstack course release``: write the student copy of a module.
+
+The copy is the module's folder with every solution region of its ``src/`` replaced by
+``raise NotImplementedError(...)`` and an "Assignment" section added to its README;
+everything else (pyproject.toml, tests, other files) is byte for byte the reference's.
+Every file is prepared in memory first, so a marker error writes nothing, and the copy
+is written to a temporary folder that is renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .modules import CourseModule
+from .regions import MarkerError, Stub, strip_solutions
+
+# Generated or cached files that are never part of a release.
+SKIPPED_DIRS = {
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    ".tox",
+    ".benchmarks",
+    "build",
+    "dist",
+}
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What a released file asks the student to write."""
+
+    file: str  # path inside the module folder, with forward slashes
+    stubs: tuple[Stub, ...]
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """Every file of a student copy, ready to write."""
+
+    module: CourseModule
+    files: dict[str, bytes]  # relative path -> content
+    assignments: tuple[Assignment, ...]
+
+    @property
+    def stub_count(self) -> int:
+        """How many parts the student writes."""
+        return sum(len(a.stubs) for a in self.assignments)
+
+
+def _package_files(folder: Path) -> list[Path]:
+    """The files of a module folder that belong in a release, in a stable order."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
+        found.extend(Path(root) / f for f in sorted(files) if not f.endswith(SKIPPED_SUFFIXES))
+    return found
+
+
+def plan_release(module: CourseModule) -> ReleasePlan:
+    """The student copy of ``module`` in memory; UsageError naming file:line on a marker error."""
+    files: dict[str, bytes] = {}
+    assignments = []
+    source_root = module.folder / "src"
+    for path in _package_files(module.folder):
+        key = path.relative_to(module.folder).as_posix()
+        data = path.read_bytes()
+        if path.suffix == ".py" and path.is_relative_to(source_root):
+            try:
+                released, stubs = strip_solutions(path, data.decode("utf-8"))
+            except MarkerError as error:
+                raise UsageError(f"cannot release {module.name}: {error}") from None
+            if stubs:
+                data = released.encode("utf-8")
+                assignments.append(Assignment(key, tuple(stubs)))
+        files[key] = data
+    plan = ReleasePlan(module, files, tuple(assignments))
+    readme = files.get("README.md", f"# {module.distribution}\n".encode())
+    files["README.md"] = readme + assignment_section(plan).encode("utf-8")
+    return plan
+
+
+README_WIDTH = 90
+
+
+def _paragraph(text: str) -> str:
+    """``text`` wrapped for the README."""
+    return textwrap.fill(text, README_WIDTH, break_long_words=False, break_on_hyphens=False)
+
+
+def assignment_section(plan: ReleasePlan) -> str:
+    """The README section that lists what to write, where, and how to check it."""
+    module = plan.module
+    # one line per item: a wrapped formula could start a line with "- " (a nested list)
+    items = [
+        f"- `{a.file}`, line {stub.line}, `{stub.function}`: {stub.hint}"
+        for a in plan.assignments
+        for stub in a.stubs
+    ]
+    blocks = [
+        "## Assignment",
+        _paragraph(
+            f"This is the student copy of module {module.number} of the gradstack course "
+            f"(`{module.distribution}`, imported as `gradstack.{module.import_name}`). "
+            f"{plan.stub_count} part(s) of its code are left for you to write: each one raises "
+            "`NotImplementedError` naming its function and what to write, and the `# HINT:` "
+            "comments above it say the same. Replace each `raise` with your code; everything "
+            "else is complete and must keep working."
+        ),
+        "To write (file, line, function: what it computes):",
+        "\n".join(items),
+        _paragraph(
+            "Install the modules this one builds on (your instructor says how; from a "
+            "gradstack checkout: `pip install ./packages/<NN_name>` for each), then this copy "
+            "in their place, and run its tests:"
+        ),
+        "```sh\npip install -e . --no-deps\npython -m pytest tests\n```",
+        _paragraph(
+            "Until a part is written, the tests that need it fail with `NotImplementedError` "
+            "naming the function. Grading runs the course's own copy of these tests, and the "
+            "integration tests of the later modules on top of yours: "
+            f"`gradstack course test {module.name} --path <this folder>`."
+        ),
+    ]
+    return "\n" + "\n\n".join(blocks) + "\n"
+
+
+def write_release(plan: ReleasePlan, out: Path) -> None:
+    """Write ``plan`` into the folder ``out``, which must not exist or be empty."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: already exists and is not an empty folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for key, data in plan.files.items():
+            target = staging / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            source = plan.module.folder / key
+            if source.is_file():
+                shutil.copymode(source, target)
+        staging.chmod(0o755)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
