@@ -22,7 +22,11 @@ from gradstack.tensor import Node, Tensor, apply, register_op
 @register_op("embedding")
 def embedding_forward(weight: np.ndarray, *, indices: np.ndarray) -> tuple[np.ndarray, None]:
     """Rows ``weight[indices]``: output shape ``indices.shape + (embedding_dim,)``."""
+    # HINT: the rows of weight (V, D) for every index: np.take along axis 0 gives
+    # HINT: indices.shape + (D,); nothing saved (the rule needs only the indices and V).
+    # BEGIN SOLUTION
     return np.take(weight, indices, axis=0), None
+    # END SOLUTION
 
 
 @register_rule("embedding")
@@ -36,6 +40,10 @@ def scatter_add_rows(
     rows: np.ndarray, indices: np.ndarray, num_rows: int, dtype: np.dtype
 ) -> np.ndarray:
     """A (num_rows, D) array whose row i is the sum of ``rows[..., :]`` where indices == i."""
+    # HINT: a (num_rows, D) table of zeros in dtype, each upstream row added into the row its index
+    # HINT: names, repeats adding up: np.add.at(table, indices.reshape(-1), rows (N, D)) does it;
+    # HINT: it is much faster on the flat table with index i * D + column (np.arange(D)).
+    # BEGIN SOLUTION
     dim = rows.shape[-1]
     values = rows.reshape(-1, dim)  # (..., D) -> (N, D)
     if values.dtype != dtype:
@@ -44,6 +52,7 @@ def scatter_add_rows(
     table = np.zeros(num_rows * dim, dtype=dtype)
     np.add.at(table, flat_index.reshape(-1), values.reshape(-1))
     return table.reshape(num_rows, dim)  # (V * D,) -> (V, D)
+    # END SOLUTION
 
 
 def check_indices(op: str, indices: Any, num_embeddings: int) -> np.ndarray:

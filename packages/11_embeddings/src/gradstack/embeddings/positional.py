@@ -35,7 +35,10 @@ class PositionalEncoding(Module):
     def forward(self, x: Tensor) -> Tensor:
         """Add the first T position vectors to x of shape (..., T, embed_dim)."""
         length = check_sequence("PositionalEncoding", x, self.max_seq_len, self.embed_dim)
+        # HINT: x (..., T, D) plus the first T rows of self.weight, broadcast over the batch.
+        # BEGIN SOLUTION
         return x + self.weight[:length]
+        # END SOLUTION
 
     def extra_repr(self) -> str:
         return f"max_seq_len={self.max_seq_len}, embed_dim={self.embed_dim}"
@@ -43,6 +46,10 @@ class PositionalEncoding(Module):
 
 def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
     """Vaswani et al.'s table: even columns sin(p / 10000^(2i/D)), odd columns the cos."""
+    # HINT: angles[p, i] = p / 10000**(2i / D) for positions p < max_seq_len and i < ceil(D / 2)
+    # HINT: (float64); even columns sin(angles), odd columns cos(angles) (D // 2 of them);
+    # HINT: return float32 (max_seq_len, D).
+    # BEGIN SOLUTION
     positions = np.arange(max_seq_len, dtype=np.float64)[:, None]  # (L, 1)
     rates = np.exp(-np.log(10000.0) * np.arange(0, embed_dim, 2) / embed_dim)  # (ceil(D/2),)
     angles = positions * rates  # (L, 1) * (ceil(D/2),) -> (L, ceil(D/2))
@@ -50,6 +57,7 @@ def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
     table[:, 0::2] = np.sin(angles)
     table[:, 1::2] = np.cos(angles[:, : embed_dim // 2])
     return table.astype(np.float32)
+    # END SOLUTION
 
 
 class SinusoidalPositionalEncoding(Module):

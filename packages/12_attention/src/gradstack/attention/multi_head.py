@@ -63,10 +63,13 @@ class MultiHeadAttention(Module):
 
     def _split_heads(self, x: Tensor, batch: int, length: int) -> Tensor:
         """(B, T, C) -> (B, H, T, head_dim)."""
+        # HINT: (B, T, C) -> (B, T, H, hd) with a reshape, then swap T and H: (B, H, T, hd).
+        # BEGIN SOLUTION
         heads = x.reshape(
             batch, length, self.num_heads, self.head_dim
         )  # (B, T, C) -> (B, T, H, hd)
         return heads.transpose(1, 2)  # (B, T, H, hd) -> (B, H, T, hd)
+        # END SOLUTION
 
     def _check_input(self, x: Any) -> tuple[int, int]:
         """x must be (B, T, embed_dim); return B and T."""
@@ -136,8 +139,11 @@ class MultiHeadAttention(Module):
         y = scaled_dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal, dropout_p=dropout_p
         )  # (B, H, T, hd)
+        # HINT: merge the heads back: (B, H, T, hd) -> (B, T, H, hd) -> (B, T, C).
+        # BEGIN SOLUTION
         y = y.transpose(1, 2)  # (B, H, T, hd) -> (B, T, H, hd)
         y = y.reshape(batch, length, self.embed_dim)  # (B, T, H, hd) -> (B, T, C)
+        # END SOLUTION
         return dropout_fn(self.out_proj(y), self.dropout, self.training)
 
     def extra_repr(self) -> str:

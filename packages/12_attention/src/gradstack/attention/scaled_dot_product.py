@@ -41,6 +41,10 @@ OP = "scaled_dot_product_attention"
 
 def _softmax_over_keys(scores_t: np.ndarray, masked: bool) -> np.ndarray:
     """Softmax over the keys (axis -2 of keys-first scores), in place; blocked columns -> 0."""
+    # HINT: softmax over axis -2 (the keys) in place: subtract each column's max, exp, divide by
+    # HINT: the column sum. When masked, a query that sees no key has max -inf (use 0 instead)
+    # HINT: and sum 0 (use 1), so its probabilities are zeros, not NaN.
+    # BEGIN SOLUTION
     peak = scores_t.max(axis=-2, keepdims=True)  # (..., 1, Lq)
     if masked:
         peak[np.isneginf(peak)] = 0.0  # a query that sees nothing: avoid -inf - -inf
@@ -52,6 +56,7 @@ def _softmax_over_keys(scores_t: np.ndarray, masked: bool) -> np.ndarray:
     np.reciprocal(total, out=total)
     np.multiply(scores_t, total, out=scores_t)
     return scores_t
+    # END SOLUTION
 
 
 def _apply_dropout(
@@ -78,6 +83,11 @@ def attention_forward(
     ``bias_t`` is keys-first (..., Lk, Lq): 0 where attention is allowed, -inf where it
     is not (or None for no mask).
     """
+    # HINT: keys-first scores (..., Lk, Lq) = k @ (scale q)^T, plus bias_t when given; P =
+    # HINT: _softmax_over_keys(scores, masked); with dropout_p > 0 draw keep (float32 uniform from
+    # HINT: default_generator() < 1 - p) and W = _apply_dropout(P, keep, p), else W = P; out =
+    # HINT: W^T @ v (..., Lq, dv). Save (P, keep, out).
+    # BEGIN SOLUTION
     scaled_q = q * q.dtype.type(scale)  # scale the (Lq, d) side, not the (Lk, Lq) scores
     scores_t = np.matmul(k, np.swapaxes(scaled_q, -1, -2))  # (..., Lk, d) @ (..., d, Lq)
     if bias_t is not None:
@@ -90,11 +100,17 @@ def attention_forward(
         weights_t = _apply_dropout(probs_t, keep, dropout_p)
     out = np.matmul(np.swapaxes(weights_t, -1, -2), v)  # (..., Lq, Lk) @ (..., Lk, dv)
     return out, (probs_t, keep, out)
+    # END SOLUTION
 
 
 @register_rule(OP)
 def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     """Gradients of q, k, v from the saved probabilities, dropout mask and output."""
+    # HINT: from (P, keep, out) = node.saved, all keys-first: dv = W @ g (W = P with dropout
+    # HINT: applied); dP^T = v @ g^T, with dropout applied too; dS^T = P * (dP^T - rowsum) with
+    # HINT: rowsum = sum(g * out, -1) per query (..., 1, Lq); dq = scale dS @ k, dk = scale
+    # HINT: dS^T @ q. Only the gradients asked for (node.needs_input_grad).
+    # BEGIN SOLUTION
     q, k, v = (t.data for t in node.inputs)
     probs_t, keep, out = node.saved
     scale = node.attrs["scale"]
@@ -121,6 +137,7 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
         dk = np.matmul(d_scores_t, q)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
         dk *= k.dtype.type(scale)
     return dq, dk, dv
+    # END SOLUTION
 
 
 def _check_qkv(q: Any, k: Any, v: Any) -> tuple[int, ...]:
