@@ -207,14 +207,16 @@ def _enclosing(
 def find_regions(path: Path, text: str | None = None) -> list[Region]:
     """All regions of one Python file, in order; MarkerError naming file:line if misplaced."""
     text = path.read_text(encoding="utf-8") if text is None else text
-    lines = text.splitlines()
-    markers = _markers(path, text, lines)
-    if not markers:
+    if not _LOOKS_LIKE_MARKER.search(text):
         return []
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as error:
         raise _fail(path, error.lineno or 1, f"cannot parse the file: {error.msg}") from None
+    lines = text.splitlines()
+    markers = _markers(path, text, lines)
+    if not markers:
+        return []
     functions = _functions(tree)
     return [
         Region(

@@ -1,0 +1,231 @@
+"""``gradstack course test`` and ``status``: real tox runs of this checkout's tests.
+
+The slow tests build tox environments in a temporary work folder (uv caches the wheels,
+so each environment takes seconds) and check the grading claims of the course:
+
+- the reference folder of a module scores 100%;
+- the untouched release of a module scores 0 on its own tests that need the student's
+  code, and the later modules' tests still run, failing with NotImplementedError, never
+  with an ImportError;
+- a copy of 05_autograd with one wrong gradient rule loses exactly the tests that check
+  that rule, with a message that names the gradient error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+NEEDS_TOX = pytest.mark.skipif(
+    importlib.util.find_spec("tox") is None and shutil.which("tox") is None,
+    reason="tox is not installed (pip install 'tox>=4.28' tox-uv)",
+)
+IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "not run: its test file")
+
+
+def course(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """``python -m gradstack.cli.course ARGS`` from the checkout's root, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "gradstack.cli.course", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], command: str, *words: str):
+    """Exit code 2 and one line ``gradstack course <command>: error: ...`` naming ``words``."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"gradstack course {command}: error: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def copy_module(name: str, target: Path) -> Path:
+    """A copy of the reference module folder ``packages/<name>``, caches left out."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+    shutil.copytree(ROOT / "packages" / name, target, ignore=ignore)
+    return target
+
+
+def grade(module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
+    """Run ``course test`` with --json and --junit; the JSON results and stdout."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    results, junit = tmp_path / "results.json", tmp_path / "results.xml"
+    result = course("test", module, "--path", str(copy), "--json", str(results),
+                    "--junit", str(junit), "--workdir", str(tmp_path / "work"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert junit.read_text().startswith("<?xml")
+    return json.loads(results.read_text()), result.stdout
+
+
+def suite(data: dict, name: str) -> list[dict]:
+    """The scored tests of one suite (a tox environment) in the JSON results."""
+    return [t for t in data["tests"] if t["extra_data"]["suite"] == name]
+
+
+def failed(tests: list[dict]) -> dict[str, str]:
+    """Failed test name -> output."""
+    return {t["name"]: t["output"] for t in tests if t["status"] == "failed"}
+
+
+# -- bad input: one line, exit code 2, before any tox run ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["06_optim", "--path", "packages/05_autograd"], ["names 'gradstack-autograd'",
+                                                          "not 'gradstack-optim'"]),
+        (["06_optim", "--path", "packages"], ["no pyproject.toml", "06_optim"]),
+        (["06_optim", "--path", "no/such/folder"], ["--path no/such/folder: no such folder"]),
+        (["66_nothing", "--path", "packages/06_optim"], ["no course module '66_nothing'"]),
+        (["06_optim", "--path", "packages/06_optim", "--json", "no/such/dir/r.json"],
+         ["--json no/such/dir/r.json: its folder does not exist"]),
+        (["06_optim", "--path", "packages/06_optim", "--timeout", "0"], ["--timeout"]),
+    ],
+    ids=["other-module", "no-pyproject", "missing", "unknown-module", "json-folder", "timeout"],
+)  # fmt: skip
+def test_bad_test_input_is_one_line_and_exit_2(args: list[str], words: list[str]):
+    assert_one_line_error(course("test", *args), "test", *words)
+
+
+def test_a_copy_with_a_foreign_pyproject_is_refused(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "numpy"\n')
+    result = course("test", "05_autograd", "--path", str(tmp_path))
+    assert_one_line_error(result, "test", "names 'numpy'", "not a copy of 05_autograd")
+
+
+def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(tmp_path: Path):
+    (tmp_path / "notes").mkdir()
+    assert_one_line_error(course("status", str(tmp_path)), "status", "holds no copy")
+    assert_one_line_error(course("status", str(tmp_path / "nope")), "status", "no such folder")
+
+
+# -- grading with real tox runs ----------------------------------------------------------
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_the_reference_module_scores_100_percent(tmp_path: Path):
+    data, stdout = grade("06_optim", ROOT / "packages" / "06_optim", tmp_path)
+    assert data["max_score"] > 100
+    assert data["score"] == data["max_score"]
+    assert failed(data["tests"]) == {}
+    assert len(suite(data, "06_optim")) >= 30 and len(suite(data, "integration")) >= 90
+    points = f"{data['score']:g}/{data['max_score']:g}"
+    assert f"Score: {points} (100.0%)" in stdout.splitlines()[-1]
+
+
+# 02's own tests that cannot need a student's code: argument checks, erf (not part of the
+# assignment), tanh (module 01's op), the empty-softmax shortcut, repr and the base class.
+ACTIVATION_BOILERPLATE = re.compile(
+    r"test_errors\.py|test_special\.py|tanh|test_softmax_of_an_empty_tensor_is_empty"
+    r"|test_repr_and_defaults|test_base_forward_must_be_defined"
+)
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_an_untouched_release_scores_0_and_later_modules_fail_with_not_implemented(
+    tmp_path: Path,
+):
+    out = tmp_path / "02_activations"
+    assert course("release", "02_activations", "--out", str(out)).returncode == 0
+    data, stdout = grade("02_activations", out, tmp_path)
+    own = suite(data, "02_activations")
+    own_failed = failed(own)
+    passed = [t["name"] for t in own if t["status"] == "passed"]
+    assert len(own_failed) >= 40
+    assert [name for name in passed if not ACTIVATION_BOILERPLATE.search(name)] == []
+    assert sum(t["score"] for t in own if not ACTIVATION_BOILERPLATE.search(t["name"])) == 0
+    later = failed(suite(data, "integration"))
+    assert len(later) >= 5  # losses, the MLP, the transformer block and GPT need activations
+    for name, output in {**own_failed, **later}.items():
+        assert "NotImplementedError" in output, (name, output[:300])
+        assert not any(word in output for word in IMPORT_ERRORS), (name, output[:300])
+    assert any(output.startswith("NotImplementedError: gelu: ") for output in later.values())
+    assert "failed   tests/regression/test_nlp_components_gradient_flow.py" in stdout
+
+
+@pytest.fixture
+def autograd_with_a_wrong_log_rule(tmp_path: Path) -> Path:
+    """A copy of 05_autograd whose ``log`` rule returns g * a instead of g / a."""
+    copy = copy_module("05_autograd", tmp_path / "student" / "05_autograd")
+    rules = copy / "src" / "gradstack" / "autograd" / "rules" / "tensor.py"
+    text = rules.read_text()
+    assert text.count("return (g / node.inputs[0].data,)") == 1
+    rules.write_text(
+        text.replace("return (g / node.inputs[0].data,)", "return (g * node.inputs[0].data,)")
+    )
+    return copy
+
+
+def checks_log_gradient(name: str) -> bool:
+    """Tests that check the values of the log rule: the gradcheck and torch cases of log."""
+    return "[log-" in name and "shapes_and_dtypes" not in name
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
+    autograd_with_a_wrong_log_rule: Path, tmp_path: Path
+):
+    data, _ = grade("05_autograd", autograd_with_a_wrong_log_rule, tmp_path / "run")
+    lost = failed(data["tests"])
+    expected = {t["name"] for t in data["tests"] if checks_log_gradient(t["name"])}
+    assert expected  # the gradcheck case of log (its torch case is skipped without torch)
+    assert set(lost) == expected
+    for name, output in lost.items():
+        assert "[log-" in name
+        assert output.startswith("AssertionError: gradcheck failed"), output[:300]
+        assert re.search(r"analytic \S+ vs numeric \S+", output), output[:300]
+    assert data["score"] == data["max_score"] - len(lost)
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_status_says_which_copies_are_complete(tmp_path: Path):
+    folder = tmp_path / "student"
+    copy_module("06_optim", folder / "06_optim")
+    assert (
+        course("release", "02_activations", "--out", str(folder / "02_activations")).returncode == 0
+    )
+    result = course("status", str(folder), "--workdir", str(tmp_path / "work"))
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert rows["06_optim"][1:3] == [rows["06_optim"][1], "complete"]
+    passed, total = map(int, rows["06_optim"][1].split("/"))
+    assert passed == total >= 30
+    assert rows["02_activations"][2:4] == ["not", "complete"]
+    assert rows["05_autograd"][1:4] == ["-", "no", "copy"]
+    assert "1 of 2 module copies complete" in result.stdout
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(tmp_path: Path):
+    copy = copy_module("06_optim", tmp_path / "06_optim")
+    pyproject = copy / "pyproject.toml"
+    text = pyproject.read_text()
+    assert 'path = "src/gradstack/optim/__about__.py"' in text
+    pyproject.write_text(text.replace("optim/__about__.py", "optim/missing.py"))
+    results = tmp_path / "results.json"
+    result = course("test", "06_optim", "--path", str(copy), "--json", str(results))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "gradstack course test: error: tox -e 06_optim ended" in result.stderr
+    assert "without running the tests" in result.stderr
+    data = json.loads(results.read_text())
+    assert (data["score"], data["max_score"]) == (0, 1)
+    assert data["output"].startswith("the tests could not run: tox -e 06_optim ended")

@@ -1,0 +1,217 @@
+"""``gradstack course release``: the student copy of a module, and bad input.
+
+The command runs as ``python -m gradstack.cli.course`` (what ``gradstack course`` runs)
+in a subprocess, against this checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradstack.cli.course.modules import course_modules
+from gradstack.cli.course.regions import find_regions
+from gradstack.cli.course.release import SKIPPED_DIRS, SKIPPED_SUFFIXES
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def course(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m gradstack.cli.course ARGS``, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "gradstack.cli.course", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], command: str, *words: str):
+    """Exit code 2 and one line ``gradstack course <command>: error: ...`` naming ``words``."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"gradstack course {command}: error: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def released_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a module folder (caches left out), by relative path."""
+    files = {}
+    for path in folder.rglob("*"):
+        parts = path.relative_to(folder).parts
+        skipped = any(p in SKIPPED_DIRS or p.endswith(".egg-info") for p in parts)
+        if path.is_file() and not skipped and not path.name.endswith(SKIPPED_SUFFIXES):
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def optim_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The student copy of 06_optim."""
+    out = tmp_path_factory.mktemp("release") / "06_optim"
+    result = course("release", "06_optim", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "06_optim: 5 part(s) to write in 4 file(s)" in result.stdout
+    return out
+
+
+def test_everything_outside_the_regions_is_byte_identical(optim_release: Path):
+    reference_folder = ROOT / "packages" / "06_optim"
+    reference = released_files(reference_folder)
+    released = released_files(optim_release)
+    assert sorted(released) == sorted(reference)
+    changed = sorted(k for k in reference if released[k] != reference[k])
+    assert changed == [
+        "README.md",
+        "src/gradstack/optim/adam.py",
+        "src/gradstack/optim/clip.py",
+        "src/gradstack/optim/schedule.py",
+        "src/gradstack/optim/sgd.py",
+    ]
+    for key in changed[1:]:
+        original = reference[key].decode().splitlines()
+        student = released[key].decode().splitlines()
+        regions = find_regions(reference_folder / key)
+        position = 0  # walk both files: equal outside regions, a raise in place of each
+        offset = 0
+        for region in regions:
+            assert (
+                student[position + offset : region.begin - 1 + offset]
+                == original[position : region.begin - 1]
+            )
+            stub_start = region.begin - 1 + offset
+            head = student[stub_start]
+            assert head.startswith(f"{region.indent}raise NotImplementedError("), key
+            wrapped = head.endswith("(")  # a long message continues on the next lines
+            stub_end = student.index(f"{region.indent})", stub_start) if wrapped else stub_start
+            offset += (stub_end - stub_start + 1) - (region.end - region.begin + 1)
+            position = region.end
+        assert student[position + offset :] == original[position:]
+
+
+def test_pyproject_and_tests_are_the_references(optim_release: Path):
+    reference = ROOT / "packages" / "06_optim"
+    assert (optim_release / "pyproject.toml").read_bytes() == (
+        reference / "pyproject.toml"
+    ).read_bytes()
+    for test in (reference / "tests").glob("*.py"):
+        assert (optim_release / "tests" / test.name).read_bytes() == test.read_bytes()
+
+
+def test_readme_gains_an_assignment_section_listing_every_stub(optim_release: Path):
+    reference = (ROOT / "packages" / "06_optim" / "README.md").read_text()
+    readme = (optim_release / "README.md").read_text()
+    assert readme.startswith(reference)
+    section = readme[len(reference) :]
+    assert section.startswith("\n## Assignment\n")
+    for function in ("SGD.step", "Adam._update", "clip_grad_norm_", "cosine_lr"):
+        assert f"`{function}`" in section
+    assert "`src/gradstack/optim/schedule.py`, line " in section
+    assert "gradstack course test 06_optim --path <this folder>" in section
+
+
+def test_the_released_module_imports_and_each_stub_raises(optim_release: Path):
+    code = (
+        "import gradstack.optim as optim, gradstack.transformer\n"
+        f"assert optim.__file__.startswith({str(optim_release)!r}), optim.__file__\n"
+        "from gradstack.layers import Linear\n"
+        "model = Linear(2, 2)\n"
+        "try:\n"
+        "    optim.cosine_lr(0, 1.0, 10)\n"
+        "except NotImplementedError as error:\n"
+        "    print(error)\n"
+        "print(type(optim.SGD(model.parameters(), lr=0.1)).__name__)\n"  # boilerplate works
+    )
+    env = {**os.environ, "PYTHONPATH": str(optim_release / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("cosine_lr: step < warmup_steps: base_lr * (step + 1)")
+    assert lines[1] == "SGD"
+
+
+def test_release_all_writes_every_module(tmp_path: Path):
+    result = course("release", "--all", "--out", str(tmp_path / "course"))
+    assert result.returncode == 0, result.stderr
+    modules = [m.name for m in course_modules(ROOT)]
+    assert sorted(p.name for p in (tmp_path / "course").iterdir()) == modules
+    for name in modules:
+        assert f"{name}: " in result.stdout
+        readme = (tmp_path / "course" / name / "README.md").read_text()
+        assert "\n## Assignment\n" in readme
+    assert "no solution regions" not in result.stderr
+
+
+def test_release_into_a_folder_that_is_not_empty_is_refused(tmp_path: Path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = course("release", "06_optim", "--out", str(tmp_path))
+    assert_one_line_error(result, "release", "already exists and is not an empty folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["99_nothing"], ["no course module '99_nothing'", "05_autograd"]),
+        (["06_optim", "--all"], ["either a module"]),
+        ([], ["either a module"]),
+        (["06_optim", "--repo", "/"], ["--repo /: not a gradstack checkout"]),
+    ],
+)
+def test_bad_release_arguments(tmp_path: Path, args: list[str], words: list[str]):
+    result = course("release", *args, "--out", str(tmp_path / "out"))
+    assert_one_line_error(result, "release", *words)
+    assert not (tmp_path / "out").exists()
+
+
+def fake_checkout(root: Path, ops_source: str) -> Path:
+    """A minimal checkout whose module 01 holds ``ops_source`` in ops.py."""
+    root.mkdir()
+    (root / "tox.ini").write_text(
+        "[testenv]\nset_env =\n    GRADSTACK_TENSOR = {env:GRADSTACK_TENSOR:x}\n"
+    )
+    package = root / "packages" / "01_tensor"
+    source = package / "src" / "gradstack" / "tensor"
+    source.mkdir(parents=True)
+    (package / "pyproject.toml").write_text('[project]\nname = "gradstack-tensor"\n')
+    (source / "__init__.py").write_text("")
+    (source / "ops.py").write_text(ops_source)
+    return root
+
+
+def test_unbalanced_markers_are_refused_naming_file_and_line(tmp_path: Path):
+    ops = "def f():\n    # HINT: one\n    # BEGIN SOLUTION\n    return 1\n"
+    repo = fake_checkout(tmp_path / "repo", ops)
+    out = tmp_path / "out"
+    result = course("release", "01_tensor", "--repo", str(repo), "--out", str(out))
+    path = repo / "packages" / "01_tensor" / "src" / "gradstack" / "tensor" / "ops.py"
+    assert_one_line_error(result, "release", f"{path}:3:", "never closed")
+    assert not out.exists()
+
+
+def test_repo_is_found_above_the_current_folder(tmp_path: Path):
+    ops = (
+        "def f():\n    # HINT: return one\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
+    )
+    repo = fake_checkout(tmp_path / "repo", ops)
+    result = course("release", "01", "--out", str(tmp_path / "out"), cwd=repo / "packages")
+    assert result.returncode == 0, result.stderr
+    released = (tmp_path / "out" / "src" / "gradstack" / "tensor" / "ops.py").read_text()
+    assert (
+        released
+        == 'def f():\n    # HINT: return one\n    raise NotImplementedError("f: return one")\n'
+    )
+
+
+def test_outside_a_checkout_without_repo_is_a_clear_error(tmp_path: Path):
+    result = course("release", "01_tensor", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert_one_line_error(result, "release", "cannot find the gradstack checkout", "--repo")
