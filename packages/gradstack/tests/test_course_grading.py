@@ -70,6 +70,17 @@ def grade(module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
     return json.loads(results.read_text()), result.stdout
 
 
+def collected(path: str) -> set[str]:
+    """Node ids of the reference's tests under ``path`` (collected, not run)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         f"--rootdir={ROOT}", "-c", str(ROOT / "pyproject.toml"), path],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
 def suite(data: dict, name: str) -> list[dict]:
     """The scored tests of one suite (a tox environment) in the JSON results."""
     return [t for t in data["tests"] if t["extra_data"]["suite"] == name]
@@ -229,3 +240,21 @@ def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(tmp_path: 
     data = json.loads(results.read_text())
     assert (data["score"], data["max_score"]) == (0, 1)
     assert data["output"].startswith("the tests could not run: tox -e 06_optim ended")
+
+
+@pytest.mark.slow
+@NEEDS_TOX
+def test_a_copy_that_breaks_imports_fails_every_test_of_the_broken_files(tmp_path: Path):
+    copy = copy_module("06_optim", tmp_path / "student" / "06_optim")
+    with (copy / "src" / "gradstack" / "optim" / "adam.py").open("a") as source:
+        source.write("this line is not Python (\n")
+    data, _ = grade("06_optim", copy, tmp_path / "run")
+    # every test of the module still counts (collected from the reference), and fails
+    own = suite(data, "06_optim")
+    assert {t["name"] for t in own} == collected("packages/06_optim/tests")
+    assert failed(own).keys() == {t["name"] for t in own}
+    for output in failed(data["tests"]).values():
+        assert output.startswith("not run: its test file could not be imported: SyntaxError")
+    # in the integration suite, the one file that imports the optimizers
+    later = failed(suite(data, "integration"))
+    assert set(later) == collected("tests/integration/test_numpy_gpt_reference.py")

@@ -148,6 +148,10 @@ def test_release_all_writes_every_module(tmp_path: Path):
         assert f"{name}: " in result.stdout
         readme = (tmp_path / "course" / name / "README.md").read_text()
         assert "\n## Assignment\n" in readme
+        # benchmark scripts hold complete implementations: never handed out
+        assert not (tmp_path / "course" / name / "bench").exists()
+        assert (tmp_path / "course" / name / "tests").is_dir()
+    assert any((ROOT / "packages" / name / "bench").is_dir() for name in modules)
     assert "no solution regions" not in result.stderr
 
 

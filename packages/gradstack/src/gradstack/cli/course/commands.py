@@ -167,7 +167,9 @@ def run_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_outputs(args: argparse.Namespace, results: list[TestResult], text: str, seconds: float):
+def _write_outputs(
+    args: argparse.Namespace, results: list[TestResult], text: str, seconds: float
+) -> None:
     """``--json`` and ``--junit``, each written to a temporary file then renamed."""
     if args.json:
         data = json.dumps(gradescope_json(results, text, seconds), indent=1)
@@ -192,6 +194,12 @@ def _check_output_folder(option: str, value: str | None) -> None:
         raise UsageError(f"{option} {value}: its folder does not exist")
 
 
+def _check_timeout(timeout: float) -> None:
+    """``--timeout`` must be a positive number of seconds."""
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {timeout:g}")
+
+
 def run_test(args: argparse.Namespace) -> int:
     """Grade a copy: the module's tests and the integration tests, table and score."""
     repo = checked_repo(args.repo)
@@ -199,8 +207,7 @@ def run_test(args: argparse.Namespace) -> int:
     student = student_copy(module, args.path)
     _check_output_folder("--json", args.json)
     _check_output_folder("--junit", args.junit)
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout:g}")
+    _check_timeout(args.timeout)
     started = time.monotonic()
     with work_folder(args.workdir) as workdir:
         try:
@@ -221,6 +228,7 @@ def run_test(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     """For each copy in a folder: run its module's own tests, say whether all pass."""
     repo = checked_repo(args.repo)
+    _check_timeout(args.timeout)
     copies = find_copies(repo, Path(args.folder).expanduser())
     rows = {}
     with work_folder(args.workdir) as workdir:

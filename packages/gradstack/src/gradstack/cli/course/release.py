@@ -2,7 +2,9 @@
 
 The copy is the module's folder with every solution region of its ``src/`` replaced by
 ``raise NotImplementedError(...)`` and an "Assignment" section added to its README;
-everything else (pyproject.toml, tests, other files) is byte for byte the reference's.
+everything else (pyproject.toml, tests, other files) is byte for byte the reference's,
+except the ``bench/`` folder, whose benchmark scripts hold complete implementations of
+what the student writes (they are not part of the distribution either).
 Every file is prepared in memory first, so a marker error writes nothing, and the copy
 is written to a temporary folder that is renamed into place at the end.
 """
@@ -33,6 +35,8 @@ SKIPPED_DIRS = {
     "dist",
 }
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Top-level folders of a module left out of a release (see the module docstring).
+LEFT_OUT = {"bench"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,12 @@ def _package_files(folder: Path) -> list[Path]:
     """The files of a module folder that belong in a release, in a stable order."""
     found = []
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
+        top = Path(root) == folder
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS and not d.endswith(".egg-info") and not (top and d in LEFT_OUT)
+        )
         found.extend(Path(root) / f for f in sorted(files) if not f.endswith(SKIPPED_SUFFIXES))
     return found
 
@@ -123,7 +132,15 @@ def assignment_section(plan: ReleasePlan) -> str:
             "gradstack checkout: `pip install ./packages/<NN_name>` for each), then this copy "
             "in their place, and run its tests:"
         ),
-        "```sh\npip install -e . --no-deps\npython -m pytest tests\n```",
+        "\n".join(
+            [
+                "```sh",
+                "pip install pytest hypothesis",
+                "pip install --no-deps -e .",
+                "python -m pytest tests",
+                "```",
+            ]
+        ),
         _paragraph(
             "Until a part is written, the tests that need it fail with `NotImplementedError` "
             "naming the function. Grading runs the course's own copy of these tests, and the "
