@@ -9,6 +9,7 @@ module on top of the student's. ``status`` runs each copy's own tests only.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +59,10 @@ def reference_manifest(
     path = workdir / f"{env}.manifest.json"
     path.unlink(missing_ok=True)
     args = ["--collect-only", "-q", "-p", "no:cacheprovider", f"--points-manifest={path}"]
-    run_tox(repo, workdir, env, args, {}, timeout)
+    try:
+        run_tox(repo, workdir, env, args, {}, timeout)
+    except subprocess.TimeoutExpired:
+        return None
     if not path.is_file():
         return None
     return [(t["nodeid"], t["points"]) for t in json.loads(path.read_text())["tests"]]

@@ -72,6 +72,7 @@ class _Marker:
 
 
 def _fail(path: Path, line: int, message: str) -> MarkerError:
+    """A MarkerError whose message starts with ``path:line:``."""
     return MarkerError(f"{path}:{line}: {message}")
 
 

@@ -10,6 +10,7 @@ are removed from the environment tox is started with.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -102,8 +103,9 @@ def run_tox(
         )
         try:
             returncode = process.wait(timeout=timeout)
-        except BaseException:
-            os.killpg(process.pid, signal.SIGKILL)
+        except BaseException:  # a timeout or Ctrl-C: stop tox and everything it started
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
             raise
     return ToxRun(env_name, returncode, log)
