@@ -146,9 +146,11 @@ def summary(module: CourseModule, student: Path, results: list[TestResult]) -> s
         outcome: sum(r.outcome == outcome for r in results)
         for outcome in (PASSED, FAILED, "skipped")
     }
+    free = sum(r.points == 0 for r in results if r.scored)
+    worthless = f"; {free} of the tests are worth no points" if free else ""
     return (
         f"{module.name} from {student}: {counts[PASSED]} passed, {counts[FAILED]} failed, "
-        f"{counts['skipped']} skipped (not scored)\n"
+        f"{counts['skipped']} skipped (not scored){worthless}\n"
         f"Score: {number(earned)}/{number(possible)} ({percent(earned, possible)})"
     )
 
