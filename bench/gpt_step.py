@@ -43,29 +43,13 @@ def _batches(cfg: tuple, count: int):
     return [(np.ascontiguousarray(d[:, :-1]), np.ascontiguousarray(d[:, 1:])) for d in data]
 
 
-def _fastest(steps: dict, batches: list) -> object:
-    """Time each candidate step a few times (after one warm-up) and return the fastest,
-    as ``gradstack train`` does when it chooses how many shards to run in parallel."""
-    if len(steps) == 1:
-        return next(iter(steps.values()))
-    timings: dict = {key: [] for key in steps}
-    for trial in range(4):
-        for key, step in steps.items():
-            start = time.perf_counter()
-            step(*batches[trial % len(batches)])
-            timings[key].append(time.perf_counter() - start)
-    best = min(timings, key=lambda key: statistics.median(timings[key][1:]))
-    print(f"gradstack: {best} shard(s) chosen", file=sys.stderr)
-    return steps[best]
-
-
 def _gradstack_worker(cfg: tuple, shards: int):
     """Build the gradstack model; return (train_step, forward_only, generate) callables.
 
     The step is what ``gradstack train`` runs: with ``shards`` > 1 the batch is split
     into shards that run forward and backward in parallel threads (one BLAS thread each).
     """
-    from gradstack.autograd import data_parallel_backward, shard_batch
+    from gradstack.autograd import data_parallel_backward, shard_batch, suggest_shards
     from gradstack.losses import cross_entropy
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
@@ -94,8 +78,9 @@ def _gradstack_worker(cfg: tuple, shards: int):
 
         return step
 
-    candidates = [shards] if shards else sorted({1, os.cpu_count() or 1})
-    step = _fastest({count: sharded_step(count) for count in candidates}, _batches(cfg, 2))
+    count = shards or suggest_shards(cfg[5], context * width)
+    print(f"gradstack: {count} shard(s)", file=sys.stderr)
+    step = sharded_step(count)
 
     def infer(x):
         with no_grad():
@@ -311,8 +296,8 @@ def main() -> None:
         "--shards",
         type=int,
         default=0,
-        help="gradstack: batch shards run in parallel threads (default 0: time 1 and one per "
-        "core at start-up and keep the faster, as gradstack train does)",
+        help="gradstack: batch shards run in parallel threads (default 0: what "
+        "gradstack.autograd.suggest_shards picks, as gradstack train does)",
     )
     parser.add_argument(
         "--no-malloc-tuning",

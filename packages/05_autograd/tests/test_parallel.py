@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradstack.activations import relu
-from gradstack.autograd import data_parallel_backward, shard_batch
+from gradstack.autograd import data_parallel_backward, shard_batch, suggest_shards
 from gradstack.layers import Linear, Sequential
 from gradstack.losses import cross_entropy
 from gradstack.tensor import Tensor, manual_seed
@@ -65,3 +65,10 @@ def test_loss_must_be_scalar():
         data_parallel_backward(
             lambda x, y: model(Tensor(x)), shard_batch(x, y, shards=2), model.parameters()
         )
+
+
+def test_suggest_shards_splits_only_large_batches():
+    assert suggest_shards(16, 32 * 64, cores=2) == 1  # bench config A
+    assert suggest_shards(32, 64 * 128, cores=2) == 2  # bench config B
+    assert suggest_shards(32, 64 * 128, cores=1) == 1
+    assert suggest_shards(3, 1 << 20, cores=8) == 3  # never more shards than rows

@@ -6,7 +6,7 @@ from . import rules
 from .__about__ import __version__
 from .engine import backward, grad, sum_to_shape, topological_order
 from .gradcheck import GradcheckResult, check_gradients, gradcheck
-from .parallel import data_parallel_backward, shard_batch
+from .parallel import data_parallel_backward, shard_batch, suggest_shards
 from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "rules",
     "set_grad_enabled",
     "shard_batch",
+    "suggest_shards",
     "sum_to_shape",
     "topological_order",
 ]
