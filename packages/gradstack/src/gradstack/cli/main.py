@@ -26,6 +26,7 @@ that trains on a laptop CPU.
   gradstack generate --checkpoint DIR stream text from a trained model
   gradstack check                     gradient checks of every installed module
   gradstack bench                     time one GPT training step
+  gradstack course                    release modules as assignments, grade copies
 """
 
 EXIT_CODES = """\
@@ -122,6 +123,9 @@ def build_parser() -> Parser:
         add_arguments(sub)
         sub.set_defaults(runner=runner)
         parser.commands[name] = sub
+    from .course import add_course_parser  # instructors' command, kept in its own package
+
+    parser.commands["course"] = add_course_parser(commands)
     return parser
 
 

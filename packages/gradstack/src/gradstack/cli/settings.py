@@ -57,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "context": 64,
     "dropout": 0.0,
     "batch_size": 32,
-    "steps": 1000,
+    "steps": 1500,
     "lr": 3e-3,
     "min_lr": None,  # lr / 10
     "warmup": None,  # min(100, steps // 10)
