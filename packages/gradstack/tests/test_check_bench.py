@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,3 +34,41 @@ def test_bench_reports_milliseconds_and_tokens_per_second(cli: Any, tmp_path: Pa
     match = re.search(r"median ([\d.]+) ms/step over 3 steps.*?([\d,]+) tokens/s", result.stdout)
     assert match and float(match.group(1)) > 0
     assert int(match.group(2).replace(",", "")) > 0
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_modules_not_installed_are_listed_not_failed(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['gradstack.attention'] = None  # find_spec now reports it missing\n"
+        "sys.modules['gradstack.transformer'] = None\n"
+        "from gradstack.cli.main import main\n"
+        "sys.exit(main(['check', '--no-torch']))\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^attention\s+\(not installed\)", result.stdout, re.MULTILINE)
+    assert re.search(r"^transformer\s+\(not installed\)", result.stdout, re.MULTILINE)
+    match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
+    assert match and match.group(1) == match.group(2)
+
+
+def test_a_wrong_gradient_rule_fails_the_check(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from gradstack.autograd import RULES\n"
+        "RULES['exp'] = lambda g, node: (g * 2.0 * node.inputs[0].data,)  # a wrong rule\n"
+        "from gradstack.cli.main import main\n"
+        "sys.exit(main(['check', '--no-torch']))\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"^tensor\s+exp log sqrt tanh abs clip\s+❌.*analytic", result.stdout, re.M)
+    match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
+    assert match and int(match.group(1)) < int(match.group(2))

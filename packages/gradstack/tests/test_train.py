@@ -80,12 +80,18 @@ def test_resume_matches_an_uninterrupted_run(cli: Any, tmp_path: Path, text_file
     assert steps == [row["step"] for row in cli.metrics(tmp_path / "whole")]
 
 
-def test_resume_with_more_steps_trains_on(cli: Any, tmp_path: Path, text_file: Path) -> None:
-    args = ["--data", str(text_file), *cli.TINY, "--steps", "10", "--out", "run"]
+def test_resume_with_more_steps_from_another_directory(
+    cli: Any, tmp_path: Path, text_file: Path
+) -> None:
+    (tmp_path / "docs.txt").write_bytes(text_file.read_bytes())
+    args = ["--data", "docs.txt", *cli.TINY, "--steps", "10", "--out", "run"]
     assert cli.run("train", *args, cwd=tmp_path).returncode == 0
-    more = cli.run("train", "--resume", "run", "--steps", "20", cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    more = cli.run("train", "--resume", str(tmp_path / "run"), "--steps", "20", cwd=elsewhere)
     assert more.returncode == 0, more.stderr
     assert json.loads((tmp_path / "run" / "config.json").read_text())["step"] == 20
+    assert [row["step"] for row in cli.metrics(tmp_path / "run")] == [5, 10, 15, 20]
 
 
 def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
@@ -76,9 +77,12 @@ RESUMABLE = frozenset({"steps", "eval_every", "log_every", "sample_tokens"})
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings flags the user actually passed."""
+    """The settings flags the user actually passed (``--data`` as an absolute path)."""
     names = [field.name for field in dataclasses.fields(TrainSettings)]
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if "data" in given:  # a resume may run from another working directory
+        given["data"] = str(Path(given["data"]).absolute())
+    return given
 
 
 def _fill(values: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from gradstack.tokenization import BPETokenizer, CharTokenizer
 from gradstack.transformer import GPT
 
 from . import checkpoint as ckpt_files
+from .checkpoint import Checkpoint
 from .data import (
     DEFAULT_CORPUS,
     Batches,
@@ -91,8 +93,20 @@ def _out_directory(args: argparse.Namespace) -> Path:
     return directory
 
 
-def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
-    """Check everything, build the run (new or resumed); returns it and the stop step."""
+@dataclass
+class Corpus:
+    """The encoded text of a run, its tokenizer and where it came from."""
+
+    source: str
+    digest: str
+    chars: int
+    tokenizer: Any
+    train: np.ndarray
+    val: np.ndarray
+
+
+def _start(args: argparse.Namespace) -> tuple[TrainSettings, Path, Checkpoint | None, int]:
+    """Settings, directory, checkpoint (when resuming) and the step to stop at."""
     if args.resume is not None and args.out is not None:
         raise UsageError("--out cannot be combined with --resume (a run saves into its own dir)")
     ckpt = None
@@ -113,13 +127,15 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
         )
     if not start < stop_at <= settings.steps:
         raise UsageError(f"--stop-at {stop_at} must be in ({start}, --steps {settings.steps}]")
+    return settings, directory, ckpt, stop_at
 
+
+def _corpus(settings: TrainSettings, ckpt: Checkpoint | None) -> Corpus:
+    """Read and encode the text (with the checkpoint's tokenizer when resuming)."""
     text, source = _load_text(settings)
     digest = text_digest(text)
     if ckpt is not None and ckpt.meta["data"].get("sha256") != digest:
-        raise UsageError(
-            f"--resume {args.resume}: the text in {source} changed since the run began"
-        )
+        raise ckpt.fail(f"the text in {source} changed since the run began")
     train_text, val_text = split_text(text)
     tokenizer = (
         _train_tokenizer(settings, text, train_text)
@@ -132,10 +148,31 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
     except ValueError as error:
         raise UsageError(f"{source}: the tokenizer cannot encode it ({error})") from None
     check_long_enough(source, train, val, settings.context)
+    return Corpus(source, digest, len(text), tokenizer, train, val)
 
+
+def _restore(
+    ckpt: Checkpoint, model: GPT, optimizer: AdamW, schedule: CosineAnnealingLR
+) -> list[dict[str, Any]]:
+    """Load weights, optimizer, schedule and generator state; returns the logged metrics."""
+    ckpt_files.load_weights(ckpt, model)
+    optimizer_state, schedule_state = ckpt_files.load_optimizer_state(ckpt)
+    try:
+        optimizer.load_state_dict(optimizer_state)
+        schedule.load_state_dict(schedule_state)
+        default_generator().bit_generator.state = ckpt.meta["rng"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ckpt.fail(f"optimizer or generator state does not fit: {error}") from None
+    return ckpt_files.read_metrics(ckpt)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
+    """Check everything, build the run (new or resumed); returns it and the stop step."""
+    settings, directory, ckpt, stop_at = _start(args)
+    corpus = _corpus(settings, ckpt)
     manual_seed(settings.seed)
     model = GPT(
-        tokenizer.vocab_size,
+        corpus.tokenizer.vocab_size,
         settings.embed_dim,
         settings.layers,
         settings.heads,
@@ -143,48 +180,38 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
         dropout=settings.dropout,
     )
     optimizer, schedule = _build_optimizer(model, settings)
-    rows: list[dict[str, Any]] = []
-    if ckpt is not None:
-        ckpt_files.load_weights(ckpt, model)
-        optimizer_state, schedule_state = ckpt_files.load_optimizer_state(ckpt)
-        try:
-            optimizer.load_state_dict(optimizer_state)
-            schedule.load_state_dict(schedule_state)
-            default_generator().bit_generator.state = ckpt.meta["rng"]
-        except (KeyError, TypeError, ValueError) as error:
-            raise ckpt.fail(f"optimizer or generator state does not fit: {error}") from None
-        rows = ckpt_files.read_metrics(ckpt)
-
+    rows = [] if ckpt is None else _restore(ckpt, model, optimizer, schedule)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if ckpt is None:
-            tokenizer.save(directory / ckpt_files.TOKENIZER_FILE)
+            corpus.tokenizer.save(directory / ckpt_files.TOKENIZER_FILE)
     except OSError as error:
         raise UsageError(f"--out {directory}: cannot write there ({error.strerror})") from None
-    eval_inputs, eval_targets = eval_windows(val, settings.context, EVAL_WINDOWS)
+    eval_inputs, eval_targets = eval_windows(corpus.val, settings.context, EVAL_WINDOWS)
+    start = 0 if ckpt is None else ckpt.step
     run = TrainingRun(
         model=model,
         optimizer=optimizer,
         schedule=schedule,
         settings=settings,
-        batches=Batches(train, settings.context, settings.batch_size),
+        batches=Batches(corpus.train, settings.context, settings.batch_size),
         eval_inputs=eval_inputs,
         eval_targets=eval_targets,
-        tokenizer=tokenizer,
-        prompt=_prompt(tokenizer, val),
+        tokenizer=corpus.tokenizer,
+        prompt=_prompt(corpus.tokenizer, corpus.val),
         directory=directory,
         metrics=MetricsLog(directory / ckpt_files.METRICS_FILE, rows),
         run_info={
             "tokenizer": settings.tokenizer,
-            "data": {"source": settings.data, "sha256": digest, "chars": len(text)},
+            "data": {"source": settings.data, "sha256": corpus.digest, "chars": corpus.chars},
         },
         step=start,
         saved_step=None if ckpt is None else start,
         elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
+        baseline=unigram_loss(corpus.train, corpus.val, corpus.tokenizer.vocab_size),
     )
     run.metrics.rewrite()
-    run.baseline = unigram_loss(train, val, tokenizer.vocab_size)
-    _announce(run, source, len(train), len(val))
+    _announce(run, corpus.source, len(corpus.train), len(corpus.val))
     return run, stop_at
 
 
