@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from gradstack.cli.checkpoint import FORMAT
 
@@ -61,8 +62,11 @@ def test_default_corpus_split_and_summary_line(cli: Any, tmp_path: Path) -> None
     assert "unigram baseline" in summary and "held-out loss" in summary
 
 
-def test_resume_matches_an_uninterrupted_run(cli: Any, tmp_path: Path, text_file: Path) -> None:
-    common = ["--data", str(text_file), *cli.TINY, "--dropout", "0.1", "--steps", "30"]
+@pytest.mark.parametrize("speed", [["--dropout", "0.1"], ["--shards", "2"]])
+def test_resume_matches_an_uninterrupted_run(
+    cli: Any, tmp_path: Path, text_file: Path, speed: list[str]
+) -> None:
+    common = ["--data", str(text_file), *cli.TINY, *speed, "--steps", "30"]
     whole = cli.run("train", *common, "--out", "whole", cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     first = cli.run("train", *common, "--stop-at", "17", "--out", "parts", cwd=tmp_path)

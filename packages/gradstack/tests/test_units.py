@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from gradstack.cli.checks.common import gradient_row
 from gradstack.cli.data import Batches, eval_windows, split_text, unigram_loss
 from gradstack.cli.errors import UsageError
-from gradstack.cli.settings import DEFAULTS, resumed_settings
+from gradstack.cli.settings import DEFAULTS, new_settings, resumed_settings
 from gradstack.cli.textstream import StreamingDecoder
 from gradstack.tensor import Tensor
 from gradstack.tokenization import BPETokenizer, CharTokenizer
@@ -78,7 +79,7 @@ def test_unigram_loss_is_the_cross_entropy_of_frequencies() -> None:
 
 
 def test_resume_keeps_saved_settings_and_rejects_model_changes() -> None:
-    saved = {**DEFAULTS, "min_lr": 3e-4, "warmup": 100}
+    saved = {**DEFAULTS, "min_lr": 3e-4, "warmup": 100, "shards": 2}
     unset = dict.fromkeys(saved)
     given = argparse.Namespace(**{**unset, "steps": 2000})
     settings = resumed_settings(given, saved)
@@ -100,3 +101,17 @@ def test_a_broken_rule_fails_its_row() -> None:
     assert not row.ok and row.passed == 0 and "analytic" in row.note
     good = gradient_row("demo", "square", lambda: [(lambda t: t * t, [x])])
     assert good.ok and good.passed == 1 and good.worst_rel < 1e-6
+
+
+def test_shards_default_follows_the_batch_and_refuses_dropout() -> None:
+    unset = dict.fromkeys(DEFAULTS)
+    large = new_settings(argparse.Namespace(**unset))  # config B: 32 x 64 x 128
+    assert large.shards == min(2, os.cpu_count() or 1)
+    small = new_settings(argparse.Namespace(**{**unset, "batch_size": 4, "embed_dim": 32}))
+    assert small.shards == 1
+    with_dropout = new_settings(argparse.Namespace(**{**unset, "dropout": 0.1}))
+    assert with_dropout.shards == 1
+    with pytest.raises(UsageError, match="--shards 2 with --dropout 0.1"):
+        new_settings(argparse.Namespace(**{**unset, "dropout": 0.1, "shards": 2}))
+    with pytest.raises(UsageError, match="--shards 64 is more than --batch-size 32"):
+        new_settings(argparse.Namespace(**{**unset, "shards": 64}))

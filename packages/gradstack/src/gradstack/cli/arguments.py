@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from .argtypes import non_negative_int, positive_float, positive_int
+from .speed_args import add_speed_arguments
 
 DEFAULT_PROMPT = "\n"
 
@@ -82,6 +83,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="N",
             help=f"{what} (default: {default})",
         )
+    add_speed_arguments(parser.add_argument_group("speed (as gradstack train)"))
     parser.add_argument(
         "--warmup",
         type=non_negative_int,

@@ -11,33 +11,35 @@ import argparse
 import statistics
 import time
 
-from gradstack.losses import cross_entropy
-from gradstack.optim import AdamW, clip_grad_norm_
-from gradstack.tensor import Tensor, default_generator, manual_seed
+from gradstack.optim import AdamW
+from gradstack.tensor import default_generator, manual_seed
 from gradstack.transformer import GPT
 
 from .errors import EXIT_OK, UsageError
+from .speed import apply_process_settings, training_step
+from .speed_args import default_shards
 
 
 def run_bench(args: argparse.Namespace) -> int:
     """Run ``gradstack bench``; returns the exit code."""
     if args.embed_dim % args.heads:
         raise UsageError(f"--heads {args.heads} does not divide --embed-dim {args.embed_dim}")
+    shards = args.shards or default_shards(args.batch_size, args.context, args.embed_dim, 0.0)
+    if shards > args.batch_size:
+        raise UsageError(f"--shards {shards} is more than --batch-size {args.batch_size}")
+    apply_process_settings(args)
     manual_seed(args.seed)
     model = GPT(args.vocab, args.embed_dim, args.layers, args.heads, max_seq_len=args.context)
     optimizer = AdamW(model.parameters(), lr=1e-3)
     shape = (args.batch_size, args.context + 1)
     tokens = default_generator().integers(0, args.vocab, size=shape)  # (B, T+1)
-    inputs, targets = tokens[:, :-1], Tensor(tokens[:, 1:])  # (B, T) each
+    inputs, targets = tokens[:, :-1], tokens[:, 1:]  # (B, T) each
+    params = list(model.parameters())
 
     def step() -> float:
         """One full training step; returns its wall-clock seconds."""
         started = time.perf_counter()
-        loss = cross_entropy(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        training_step(model, optimizer, params, inputs, targets, shards, grad_clip=1.0)
         return time.perf_counter() - started
 
     for _ in range(args.warmup):
@@ -47,7 +49,7 @@ def run_bench(args: argparse.Namespace) -> int:
     tokens_per_step = args.batch_size * args.context
     print(
         f"gradstack bench: GPT vocab {args.vocab}, context {args.context}, {args.layers} layers, "
-        f"{args.heads} heads, width {args.embed_dim}, batch {args.batch_size} "
+        f"{args.heads} heads, width {args.embed_dim}, batch {args.batch_size} in {shards} shard(s) "
         f"({model.num_parameters():,} parameters)\n"
         f"median {median * 1000:.1f} ms/step over {args.steps} steps "
         f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}), "

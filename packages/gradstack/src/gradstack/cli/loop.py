@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gradstack.losses import cross_entropy
-from gradstack.optim import AdamW, CosineAnnealingLR, clip_grad_norm_
+from gradstack.optim import AdamW, CosineAnnealingLR
 from gradstack.tensor import Tensor, default_generator, no_grad
 from gradstack.transformer import GPT
 
@@ -29,6 +29,7 @@ from .data import Batches
 from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
+from .speed import training_step
 from .textstream import StreamingDecoder
 
 SAMPLE_TEMPERATURE = 0.8
@@ -70,6 +71,9 @@ class TrainingRun:
     _session_start: float = field(default_factory=time.perf_counter)
     saved_step: int | None = None  # the step of the checkpoint on disk, if any
 
+    def __post_init__(self) -> None:
+        self.params = list(self.model.parameters())
+
     @property
     def elapsed(self) -> float:
         """Wall-clock seconds of training so far, over every session of the run."""
@@ -79,17 +83,14 @@ class TrainingRun:
 
     def train_step(self) -> float:
         """Forward, backward, clip, update on one batch; returns the batch loss."""
-        inputs, targets = self.batches.sample(default_generator())
-        logits = self.model(inputs)  # (B, T, V)
-        loss = cross_entropy(logits, Tensor(targets))
-        self.optimizer.zero_grad()
-        loss.backward()
-        if self.settings.grad_clip > 0:
-            clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-        self.optimizer.step()
+        inputs, targets = self.batches.sample(default_generator())  # (B, T) each
+        s = self.settings
+        loss = training_step(
+            self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
+        )
         self.schedule.step()
         self.step += 1
-        return float(loss.item())
+        return loss
 
     # -- evaluation ---------------------------------------------------------------
 

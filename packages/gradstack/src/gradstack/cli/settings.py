@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .speed_args import default_shards
 
 MIN_BPE_VOCAB = 256
 
@@ -39,6 +40,7 @@ class TrainSettings:
     weight_decay: float
     grad_clip: float
     seed: int
+    shards: int
     eval_every: int
     log_every: int
     sample_tokens: int
@@ -65,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.1,
     "grad_clip": 1.0,
     "seed": 1337,
+    "shards": None,  # speed.default_shards: one per core for a large enough batch
     "eval_every": 100,
     "log_every": 10,
     "sample_tokens": 200,
@@ -93,6 +96,10 @@ def _fill(values: dict[str, Any]) -> dict[str, Any]:
         values["min_lr"] = values["lr"] / 10
     if values["tokenizer"] == "bpe" and values["vocab_size"] is None:
         values["vocab_size"] = DEFAULT_BPE_VOCAB
+    if values["shards"] is None:
+        values["shards"] = default_shards(
+            values["batch_size"], values["context"], values["embed_dim"], values["dropout"]
+        )
     return values
 
 
@@ -138,3 +145,10 @@ def check_settings(s: TrainSettings) -> None:
         raise UsageError(f"--warmup {s.warmup} is longer than --steps {s.steps}")
     if s.min_lr > s.lr:
         raise UsageError(f"--min-lr {s.min_lr:g} is above --lr {s.lr:g}")
+    if s.shards > s.batch_size:
+        raise UsageError(f"--shards {s.shards} is more than --batch-size {s.batch_size}")
+    if s.shards > 1 and s.dropout > 0:
+        raise UsageError(
+            f"--shards {s.shards} with --dropout {s.dropout:g}: dropout masks would be drawn in "
+            "thread order and runs would not repeat; use --shards 1"
+        )

@@ -38,6 +38,7 @@ from .interrupt import StopOnInterrupt
 from .loop import TrainingRun
 from .metrics import MetricsLog
 from .settings import TrainSettings, new_settings, resumed_settings
+from .speed import apply_process_settings
 from .train_args import add_train_arguments
 
 BETAS = (0.9, 0.99)
@@ -234,6 +235,7 @@ def _announce(run: TrainingRun, source: str, train_tokens: int, val_tokens: int)
 def run_train(args: argparse.Namespace) -> int:
     """Run ``gradstack train``; returns the exit code."""
     run, stop_at = _prepare(args)
+    apply_process_settings(args)
     with StopOnInterrupt() as interrupt:
         outcome = run.run(stop_at, interrupt)
     plotted = run.finish_plot()

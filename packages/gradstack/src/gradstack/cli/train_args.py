@@ -16,6 +16,7 @@ from .argtypes import (
     probability,
 )
 from .settings import DEFAULT_BPE_VOCAB, DEFAULT_WARMUP, DEFAULTS, RESUMABLE
+from .speed_args import add_speed_arguments
 
 DESCRIPTION = """\
 Train a GPT language model on text, from scratch, on the CPU.
@@ -153,6 +154,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="seeds init, dropout and batch order" + _default("seed"),
     )
+
+    add_speed_arguments(parser.add_argument_group("speed"))
 
     run = parser.add_argument_group("logging and checkpoints")
     run.add_argument(
