@@ -46,41 +46,27 @@ def _batches(cfg: tuple, count: int):
 def _gradstack_worker(cfg: tuple, shards: int):
     """Build the gradstack model; return (train_step, forward_only, generate) callables.
 
-    The step is what ``gradstack train`` runs: with ``shards`` > 1 the batch is split
-    into shards that run forward and backward in parallel threads (one BLAS thread each).
+    The step is the one ``gradstack train`` runs (``gradstack.cli.speed.training_step``,
+    without gradient clipping, which the other two frameworks do not do either): with
+    ``shards`` > 1 the batch is split into shards that run forward and backward in
+    parallel threads, one BLAS thread each.
     """
-    from gradstack.autograd import data_parallel_backward, shard_batch, suggest_shards
-    from gradstack.losses import cross_entropy
+    from gradstack.autograd import suggest_shards
+    from gradstack.cli.speed import training_step
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
     from gradstack.transformer import GPT
 
-    vocab, context, layers, heads, width, _ = cfg
+    vocab, context, layers, heads, width, batch_size = cfg
     manual_seed(0)
     model = GPT(vocab, width, layers, heads, max_seq_len=context)
-    opt = AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    params = model.parameters()
-
-    def loss_fn(x, y):
-        return cross_entropy(model(Tensor(x)), Tensor(y))
-
-    def sharded_step(count):
-        def step(x, y):
-            opt.zero_grad()
-            if count > 1:
-                loss = data_parallel_backward(loss_fn, shard_batch(x, y, shards=count), params)
-            else:
-                loss_tensor = loss_fn(x, y)
-                loss_tensor.backward()
-                loss = loss_tensor.item()
-            opt.step()
-            return loss
-
-        return step
-
-    count = shards or suggest_shards(cfg[5], context * width)
+    params = list(model.parameters())
+    opt = AdamW(params, lr=1e-3, weight_decay=0.01)
+    count = shards or suggest_shards(batch_size, context * width)
     print(f"gradstack: {count} shard(s)", file=sys.stderr)
-    step = sharded_step(count)
+
+    def step(x, y):
+        return training_step(model, opt, params, x, y, count, grad_clip=0.0)
 
     def infer(x):
         with no_grad():

@@ -8,8 +8,9 @@ from ..checks import binary_error
 from ..registry import register_op
 
 
-def _binary(name: str, ufunc: np.ufunc):
-    """Register an elementwise binary op whose errors name the op and the shapes."""
+def elementwise_binary(name: str, ufunc: np.ufunc, differentiable: bool = True):
+    """Register an elementwise binary op whose errors name the op and the shapes
+    (the arithmetic ops here, and the comparisons, which carry no gradient)."""
 
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
@@ -23,12 +24,12 @@ def _binary(name: str, ufunc: np.ufunc):
 
     forward.__name__ = forward.__qualname__ = name
     forward.__doc__ = f"Elementwise {ufunc.__name__} with NumPy broadcasting."
-    return register_op(name)(forward)
+    return register_op(name, differentiable=differentiable)(forward)
 
 
-add = _binary("add", np.add)
-sub = _binary("sub", np.subtract)
-mul = _binary("mul", np.multiply)
+add = elementwise_binary("add", np.add)
+sub = elementwise_binary("sub", np.subtract)
+mul = elementwise_binary("mul", np.multiply)
 
 
 @register_op("div")
