@@ -92,9 +92,9 @@ class MultiHeadAttention(Module):
                 "MultiHeadAttention: cache= is for inference; call it inside "
                 "`with no_grad():` (cached keys and values carry no gradient)"
             )
-        wanted = (x.shape[0], self.num_heads, self.head_dim, str(x.dtype))
-        have = (cache.batch_size, cache.num_heads, cache.head_dim, str(cache.dtype))
-        if have != wanted:
+        wanted = (x.shape[0], self.num_heads, self.head_dim, x.dtype)
+        have = (cache.batch_size, cache.num_heads, cache.head_dim, np.dtype(cache.dtype))
+        if have != wanted:  # dtypes compared as objects: str(dtype) costs ~7 us per call
             raise ValueError(
                 f"MultiHeadAttention: cache (batch_size, num_heads, head_dim, dtype) = {have} "
                 f"does not match this layer and input: {wanted}"
