@@ -53,7 +53,6 @@ def _gradstack_worker(cfg: tuple, shards: int):
     """
     from gradstack.autograd import suggest_shards
     from gradstack.cli.speed import training_step
-    from gradstack.cli.speed_args import is_small
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
     from gradstack.transformer import GPT
@@ -64,11 +63,10 @@ def _gradstack_worker(cfg: tuple, shards: int):
     params = list(model.parameters())
     opt = AdamW(params, lr=1e-3, weight_decay=0.01)
     count = shards or suggest_shards(batch_size, context * width)
-    small = is_small(batch_size, context, width)
     print(f"gradstack: {count} shard(s)", file=sys.stderr)
 
     def step(x, y):
-        return training_step(model, opt, params, x, y, count, grad_clip=0.0, small=small)
+        return training_step(model, opt, params, x, y, count, grad_clip=0.0)
 
     def infer(x):
         with no_grad():

@@ -17,7 +17,7 @@ from gradstack.transformer import GPT
 
 from .errors import EXIT_OK, UsageError
 from .speed import apply_process_settings, training_step
-from .speed_args import default_shards, is_small
+from .speed_args import default_shards
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -27,7 +27,6 @@ def run_bench(args: argparse.Namespace) -> int:
     shards = args.shards or default_shards(args.batch_size, args.context, args.embed_dim, 0.0)
     if shards > args.batch_size:
         raise UsageError(f"--shards {shards} is more than --batch-size {args.batch_size}")
-    small = is_small(args.batch_size, args.context, args.embed_dim)
     apply_process_settings(args)
     manual_seed(args.seed)
     model = GPT(args.vocab, args.embed_dim, args.layers, args.heads, max_seq_len=args.context)
@@ -40,7 +39,7 @@ def run_bench(args: argparse.Namespace) -> int:
     def step() -> float:
         """One full training step; returns its wall-clock seconds."""
         started = time.perf_counter()
-        training_step(model, optimizer, params, inputs, targets, shards, grad_clip=1.0, small=small)
+        training_step(model, optimizer, params, inputs, targets, shards, grad_clip=1.0)
         return time.perf_counter() - started
 
     for _ in range(args.warmup):

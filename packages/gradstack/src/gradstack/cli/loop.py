@@ -30,7 +30,6 @@ from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
 from .speed import training_step
-from .speed_args import is_small
 from .textstream import StreamingDecoder
 
 SAMPLE_TEMPERATURE = 0.8
@@ -87,14 +86,7 @@ class TrainingRun:
         inputs, targets = self.batches.sample(default_generator())  # (B, T) each
         s = self.settings
         loss = training_step(
-            self.model,
-            self.optimizer,
-            self.params,
-            inputs,
-            targets,
-            s.shards,
-            s.grad_clip,
-            small=is_small(s.batch_size, s.context, s.embed_dim),
+            self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
         )
         self.schedule.step()
         self.step += 1

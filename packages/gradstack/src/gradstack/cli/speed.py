@@ -24,7 +24,7 @@ from gradstack.autograd import data_parallel_backward, shard_batch
 from gradstack.losses import cross_entropy
 from gradstack.optim import Optimizer, clip_grad_norm_
 from gradstack.tensor import Tensor
-from gradstack.tensor.runtime import blas_threads, tune_malloc
+from gradstack.tensor.runtime import tune_malloc
 from gradstack.transformer import GPT
 
 
@@ -42,30 +42,8 @@ def training_step(
     targets: np.ndarray,
     shards: int,
     grad_clip: float,
-    small: bool = False,
 ) -> float:
-    """Forward, backward (over ``shards`` threads), clip, update; returns the batch loss.
-
-    ``small`` (a batch below ``MIN_ELEMENTS_TO_SHARD``, see ``is_small``) runs the step
-    on one BLAS thread: for such tiny matrix products a second thread costs more in
-    synchronization than it saves (about 15% of a step on bench config A).
-    """
-    if small and shards == 1:
-        with blas_threads(1):
-            return _step(model, optimizer, params, inputs, targets, 1, grad_clip)
-    return _step(model, optimizer, params, inputs, targets, shards, grad_clip)
-
-
-def _step(
-    model: GPT,
-    optimizer: Optimizer,
-    params: Sequence[Tensor],
-    inputs: np.ndarray,
-    targets: np.ndarray,
-    shards: int,
-    grad_clip: float,
-) -> float:
-    """The step itself."""
+    """Forward, backward (over ``shards`` threads), clip, update; returns the batch loss."""
 
     def loss_fn(x: np.ndarray, y: np.ndarray) -> Tensor:
         return cross_entropy(model(x), Tensor(y))  # logits (b, T, V), targets (b, T)

@@ -35,10 +35,3 @@ def default_shards(batch_size: int, context: int, embed_dim: int, dropout: float
     if dropout > 0:
         return 1
     return suggest_shards(batch_size, context * embed_dim)
-
-
-def is_small(batch_size: int, context: int, embed_dim: int) -> bool:
-    """Whether a batch is too small to be worth more than one core (see suggest_shards)."""
-    from gradstack.autograd.parallel import MIN_ELEMENTS_TO_SHARD
-
-    return batch_size * context * embed_dim < MIN_ELEMENTS_TO_SHARD
