@@ -55,6 +55,7 @@ def test_gradcheck_catches_a_wrong_rule_and_names_the_worst_element(wrong_square
     message = str(info.value)
     assert "gradcheck failed" in message
     match = re.search(r"input 0 element \((\d), (\d)\): analytic (\S+) vs numeric (\S+)", message)
+    assert "through ops test_wrong_square:" in message  # the failing rule's op is named
     assert match is not None, message
     index = (int(match[1]), int(match[2]))
     analytic, numeric = float(match[3]), float(match[4])

@@ -202,6 +202,7 @@ def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
         assert "[log-" in name
         assert output.startswith("AssertionError: gradcheck failed"), output[:300]
         assert re.search(r"analytic \S+ vs numeric \S+", output), output[:300]
+        assert "through ops log:" in output, output[:300]  # the message names the op
     assert data["score"] == data["max_score"] - len(lost)
 
 

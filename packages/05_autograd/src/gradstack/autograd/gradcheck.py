@@ -9,7 +9,7 @@ import numpy as np
 
 from gradstack.tensor import Tensor, no_grad
 
-from .engine import grad
+from .engine import grad, topological_order
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,16 @@ class GradcheckResult:
     analytic: float
     numeric: float
     checked: int
+    ops: tuple[str, ...] = ()  # the ops whose gradient rules were checked, in graph order
 
     def describe(self) -> str:
-        """One line naming the worst element and both values."""
+        """One line naming the ops, the worst element and both values."""
+        through = f"through ops {', '.join(self.ops)}: " if self.ops else ""
         return (
-            f"input {self.worst_input} element {self.worst_index}: analytic {self.analytic:.8g} "
-            f"vs numeric {self.numeric:.8g} (abs error {self.max_abs_error:.3g}, "
-            f"rel error {self.max_rel_error:.3g}) over {self.checked} elements"
+            f"{through}input {self.worst_input} element {self.worst_index}: analytic "
+            f"{self.analytic:.8g} vs numeric {self.numeric:.8g} (abs error "
+            f"{self.max_abs_error:.3g}, rel error {self.max_rel_error:.3g}) over "
+            f"{self.checked} elements"
         )
 
 
@@ -73,6 +76,7 @@ def check_gradients(
                 "(Tensor(x, dtype='float64', requires_grad=True) or .double())"
             )
     out = _output(fn, inputs)
+    ops = _op_names(out)
     weights = np.random.default_rng(seed).standard_normal(out.shape)
     analytic = _analytic(out, [inputs[i] for i in wanted], weights)
     worst = (-1.0, 0.0, 0.0, wanted[0], (), 0.0, 0.0)
@@ -107,7 +111,16 @@ def check_gradients(
         exact_value,
         float(numeric),
         checked,
+        ops,
     )
+
+
+def _op_names(out: Tensor) -> tuple[str, ...]:
+    """Names of the ops in ``out``'s graph, each once, outermost first."""
+    if out.grad_fn is None:
+        return ()
+    names = [node.op.name for node in topological_order([out.grad_fn])]
+    return tuple(dict.fromkeys(names))
 
 
 def _analytic(out: Tensor, inputs: list[Tensor], weights: np.ndarray) -> list[np.ndarray]:
