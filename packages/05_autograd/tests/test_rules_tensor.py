@@ -209,7 +209,8 @@ def make_inputs(item: Case, seed: int = 0) -> list[np.ndarray]:
         if domain == POSITIVE:
             arrays.append(rng.uniform(0.5, 2.0, shape))
         elif domain == NONZERO:
-            arrays.append(rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape))
+            signs = np.where(np.arange(int(np.prod(shape))) % 2 == 0, 1.0, -1.0)  # both signs
+            arrays.append(rng.uniform(0.5, 2.0, shape) * rng.permutation(signs).reshape(shape))
         else:
             arrays.append(rng.uniform(-1.5, 1.5, shape))
     return arrays
