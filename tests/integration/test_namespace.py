@@ -13,7 +13,12 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 import gradstack
+
+# Repository checks, not a student's work: they earn no points when a module is graded.
+pytestmark = pytest.mark.points(0)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_FOLDERS = sorted(p.parent for p in (ROOT / "packages").glob("*/pyproject.toml"))
