@@ -112,3 +112,18 @@ def test_sinusoidal_forward_and_gradcheck():
     x = _x((2, 6, 4))
     np.testing.assert_allclose(layer(x).data, x.data + layer.table.data[:6])
     assert gradcheck(lambda x: layer(x) ** 2, [x])
+
+
+def test_start_continues_a_sequence():
+    """forward(x, start) adds positions start .. start + T - 1 (KV-cache decoding)."""
+    pe = PositionalEncoding(6, 4)
+    x = Tensor(np.zeros((2, 3, 4)))
+    np.testing.assert_array_equal(
+        pe(x, start=2).data, np.broadcast_to(pe.weight.data[2:5], (2, 3, 4))
+    )
+    sin = SinusoidalPositionalEncoding(6, 4)
+    np.testing.assert_array_equal(sin(x, start=3).data[0], sin.table.data[3:6])
+    with pytest.raises(ValueError, match="positions 4..6 .* exceeds max_seq_len 6"):
+        pe(x, start=4)
+    with pytest.raises(ValueError, match="start must be a non-negative int"):
+        pe(x, start=-1)

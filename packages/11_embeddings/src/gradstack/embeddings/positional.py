@@ -32,12 +32,16 @@ class PositionalEncoding(Module):
         """The position table (the same Parameter as ``weight``)."""
         return self.weight
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Add the first T position vectors to x of shape (..., T, embed_dim)."""
-        length = check_sequence("PositionalEncoding", x, self.max_seq_len, self.embed_dim)
-        # HINT: x (..., T, D) plus the first T rows of self.weight, broadcast over the batch.
+    def forward(self, x: Tensor, start: int = 0) -> Tensor:
+        """Add position vectors start .. start + T - 1 to x of shape (..., T, embed_dim).
+
+        ``start`` > 0 continues a sequence, as decoding with a KV cache does.
+        """
+        length = check_sequence("PositionalEncoding", x, self.max_seq_len, self.embed_dim, start)
+        # HINT: x (..., T, D) plus rows start .. start + T - 1 of self.weight, broadcast over
+        # HINT: the batch.
         # BEGIN SOLUTION
-        return x + self.weight[:length]
+        return x + self.weight[start : start + length]
         # END SOLUTION
 
     def extra_repr(self) -> str:
@@ -74,11 +78,11 @@ class SinusoidalPositionalEncoding(Module):
         self.embed_dim = check_size(owner, "embed_dim", embed_dim)
         self.register_buffer("table", Tensor(sinusoidal_table(self.max_seq_len, self.embed_dim)))
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Add the first T rows of the table to x of shape (..., T, embed_dim)."""
+    def forward(self, x: Tensor, start: int = 0) -> Tensor:
+        """Add table rows start .. start + T - 1 to x of shape (..., T, embed_dim)."""
         owner = "SinusoidalPositionalEncoding"
-        length = check_sequence(owner, x, self.max_seq_len, self.embed_dim)
-        return x + self.table[:length]
+        length = check_sequence(owner, x, self.max_seq_len, self.embed_dim, start)
+        return x + self.table[start : start + length]
 
     def extra_repr(self) -> str:
         return f"max_seq_len={self.max_seq_len}, embed_dim={self.embed_dim}"

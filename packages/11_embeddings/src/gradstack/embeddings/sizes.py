@@ -16,8 +16,9 @@ def check_size(owner: str, name: str, value: int) -> int:
     return int(value)
 
 
-def check_sequence(owner: str, x: Tensor, max_seq_len: int, embed_dim: int) -> int:
-    """Check x is (..., T, embed_dim) with T <= max_seq_len; return T."""
+def check_sequence(owner: str, x: Tensor, max_seq_len: int, embed_dim: int, start: int = 0) -> int:
+    """Check x is (..., T, embed_dim) at positions start .. start + T - 1 < max_seq_len;
+    return T."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{owner}: input must be a Tensor, got {type(x).__name__}")
     if x.ndim < 2:
@@ -27,10 +28,12 @@ def check_sequence(owner: str, x: Tensor, max_seq_len: int, embed_dim: int) -> i
             f"{owner}: input of shape {x.shape} has last dim {x.shape[-1]}, "
             f"but embed_dim is {embed_dim}"
         )
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ValueError(f"{owner}: start must be a non-negative int, got {start!r}")
     length = x.shape[-2]
-    if length > max_seq_len:
+    if start + length > max_seq_len:
+        where = f"positions {start}..{start + length - 1}" if start else f"sequence length {length}"
         raise ValueError(
-            f"{owner}: sequence length {length} (input shape {x.shape}) exceeds "
-            f"max_seq_len {max_seq_len}"
+            f"{owner}: {where} (input shape {x.shape}) exceeds max_seq_len {max_seq_len}"
         )
     return length

@@ -96,21 +96,17 @@ class GPT(Module):
                 f"max_seq_len={self.config.max_seq_len}"
             )
         # HINT: token embeddings (B, T, C) plus the position vectors for positions start ..
-        # HINT: start + T - 1 (self.position_table, (T, C), broadcast), dropout, then each block in
+        # HINT: start + T - 1 (self.position_embedding(x, start)), dropout, then each block in
         # HINT: order with its cache (None when caches is None), and ln_f at the end: (B, T, C).
         # BEGIN SOLUTION
         x = self.token_embedding(idx)  # (B, T, C)
-        x = x + self.position_table(start, seq_len)  # (B, T, C) + (T, C)
+        x = self.position_embedding(x, start)  # (B, T, C) + positions start .. start + T - 1
         x = self.dropout(x)
         block_caches = [None] * len(self.blocks) if caches is None else caches
         for block, cache in zip(self.blocks, block_caches):
             x = block(x, cache=cache)  # (B, T, C)
         return self.ln_f(x)
         # END SOLUTION
-
-    def position_table(self, start: int, length: int) -> Tensor:
-        """Learned position vectors for positions ``start .. start + length - 1``: (T, C)."""
-        return self.position_embedding.weight[start : start + length]
 
     # -- generation -----------------------------------------------------------------
 
