@@ -131,7 +131,7 @@ def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(tmp_path: Path
 @NEEDS_TOX
 def test_the_reference_module_scores_100_percent(tmp_path: Path):
     data, stdout = grade("06_optim", ROOT / "packages" / "06_optim", tmp_path)
-    assert data["max_score"] > 100
+    assert data["max_score"] > 50  # its own tests plus the integration tests worth points
     assert data["score"] == data["max_score"]
     assert failed(data["tests"]) == {}
     assert len(suite(data, "06_optim")) >= 30 and len(suite(data, "integration")) >= 90
