@@ -92,6 +92,20 @@ def test_decoder_does_one_position_per_step():
     np.testing.assert_allclose(logits, expected, atol=1e-5)
 
 
+def test_array_decode_step_equals_the_modules():
+    """The array-level decoding step (decode.py) gives the module path's logits."""
+    model = make_model(max_seq_len=8)
+    model.double()
+    decoder = CachedDecoder(model, batch_size=3)
+    sequence = np.random.default_rng(5).integers(0, 20, size=(3, 8))
+    with no_grad():
+        decoder.prefill(sequence[:, :2])
+        for length in range(3, 9):
+            logits = decoder.next_logits(sequence[:, :length])  # decode_step: one position
+            expected = model(sequence[:, :length]).data[:, -1]  # full recomputation
+            np.testing.assert_allclose(logits, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_seeded_sampling_is_reproducible():
     model = make_model()
     prompt = np.array([[1, 2, 3], [4, 5, 6]])

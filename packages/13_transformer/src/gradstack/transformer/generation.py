@@ -30,6 +30,7 @@ from gradstack.attention import KVCache
 from gradstack.layers import Module
 from gradstack.tensor import Tensor, no_grad
 
+from .decode import QKV, decode_step
 from .sampling import check_sampling, sample_next
 from .tokens import check_tokens
 
@@ -52,10 +53,14 @@ def inference_mode(modules: list[Module]) -> Iterator[None]:
             module.training = training
 
 
-def last_position_logits(model: GPT, idx: np.ndarray, caches: list[KVCache] | None) -> np.ndarray:
-    """Logits (B, V) of the last position only: the head runs on one position, not T."""
-    hidden = model.hidden_states(idx, caches)  # (B, T, C)
-    return model.lm_head(hidden[:, -1]).data  # (B, C) -> (B, V)
+def last_position_logits(
+    model: GPT, idx: np.ndarray, caches: list[KVCache] | None, modules: list[Module]
+) -> np.ndarray:
+    """Logits (B, V) of the last position only (the head runs on one position, not T),
+    through the modules in eval mode under ``no_grad``."""
+    with inference_mode(modules):
+        hidden = model.hidden_states(idx, caches)  # (B, T, C)
+        return model.lm_head(hidden[:, -1]).data  # (B, C) -> (B, V)
 
 
 class CachedDecoder:
@@ -71,18 +76,21 @@ class CachedDecoder:
             KVCache(batch_size, config.num_heads, config.max_seq_len, config.head_dim, dtype=dtype)
             for _ in range(config.num_layers)
         ]
+        self.qkv = [QKV(block) for block in model.blocks]
+        self.modules = list(model.modules())
 
     def prefill(self, window: np.ndarray) -> np.ndarray:
         """Empty the caches, run ``window`` (B, W) through them; logits (B, V) of its end."""
         for cache in self.caches:
             cache.reset()
-        return last_position_logits(self.model, window, self.caches)
+        return last_position_logits(self.model, window, self.caches, self.modules)
 
     def next_logits(self, sequence: np.ndarray) -> np.ndarray:
         """Logits after ``sequence`` (B, n), whose first n - 1 tokens are already cached."""
         if self.caches[0].length == self.max_len:
             return self.prefill(sequence[:, -self.refill_len :])  # (B, refill_len)
-        return last_position_logits(self.model, sequence[:, -1:], self.caches)  # (B, 1)
+        # arrays only: no graph, no dropout, so no mode switching per token
+        return decode_step(self.model, sequence[:, -1], self.caches, self.qkv)  # one position
 
 
 class RecomputingDecoder:
@@ -91,14 +99,15 @@ class RecomputingDecoder:
     def __init__(self, model: GPT) -> None:
         self.model = model
         self.max_len = model.config.max_seq_len
+        self.modules = list(model.modules())
 
     def prefill(self, window: np.ndarray) -> np.ndarray:
         """Logits (B, V) after ``window`` (B, W), W <= max_seq_len."""
-        return last_position_logits(self.model, window, None)
+        return last_position_logits(self.model, window, None, self.modules)
 
     def next_logits(self, sequence: np.ndarray) -> np.ndarray:
         """Logits after the last ``max_seq_len`` tokens of ``sequence`` (B, n)."""
-        return last_position_logits(self.model, sequence[:, -self.max_len :], None)
+        return last_position_logits(self.model, sequence[:, -self.max_len :], None, self.modules)
 
 
 def _check_max_new_tokens(max_new_tokens: Any) -> int:
@@ -137,16 +146,13 @@ def _stream(
     sequence = np.empty((batch_size, prompt_len + count), dtype=np.int64)  # (B, T + N)
     sequence[:, :prompt_len] = idx
     decoder = CachedDecoder(model, batch_size) if cached else RecomputingDecoder(model)
-    modules = list(model.modules())
-    with inference_mode(modules):
-        logits = decoder.prefill(idx[:, -model.config.max_seq_len :])  # (B, V)
+    logits = decoder.prefill(idx[:, -model.config.max_seq_len :])  # (B, V)
     for length in range(prompt_len, prompt_len + count):
         column = sample_next(logits, temperature, top_k)  # (B,)
         sequence[:, length] = column
         yield column.copy()
         if length + 1 < prompt_len + count:
-            with inference_mode(modules):
-                logits = decoder.next_logits(sequence[:, : length + 1])
+            logits = decoder.next_logits(sequence[:, : length + 1])
 
 
 def generate(
