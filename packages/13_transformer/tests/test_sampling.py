@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradstack.tensor import manual_seed
+from gradstack.tensor import default_generator, manual_seed
 from gradstack.transformer.sampling import check_sampling, next_token_probabilities, sample_next
 
 
@@ -81,3 +81,12 @@ def test_good_settings_pass():
     check_sampling(0.7, None, 10)
     check_sampling(1, 1, 10)
     check_sampling(2.0, np.int64(10), 10)
+
+
+def test_top_k_1_is_argmax_without_a_draw():
+    """Greedy decoding picks the first maximal logit and leaves the generator alone."""
+    manual_seed(3)
+    before = default_generator().bit_generator.state
+    logits = np.array([[0.1, 2.0, 2.0, -1.0], [5.0, 0.0, 1.0, 4.9]])
+    np.testing.assert_array_equal(sample_next(logits, 0.7, top_k=1), [1, 0])
+    assert default_generator().bit_generator.state == before

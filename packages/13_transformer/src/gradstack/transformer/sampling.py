@@ -65,5 +65,11 @@ def sample_rows(probabilities: np.ndarray) -> np.ndarray:
 
 
 def sample_next(logits: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
-    """(B, V) logits of the last position -> (B,) int64 sampled token ids."""
+    """(B, V) logits of the last position -> (B,) int64 sampled token ids.
+
+    ``top_k=1`` is greedy decoding: the most likely token (the first of exact ties),
+    without a random draw.
+    """
+    if top_k == 1:
+        return np.argmax(logits, axis=-1).astype(np.int64)
     return sample_rows(next_token_probabilities(logits, temperature, top_k))
