@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,33 +29,19 @@ from gradstack.layers import Module
 from gradstack.optim import arrays_to_state, state_to_arrays
 from gradstack.tokenization import load_tokenizer
 from gradstack.transformer import GPT, GPTConfig
+from gradstack.transformer.checkpoint import FORMAT, FORMAT_VERSION
 
 from .errors import UsageError
+from .files import write_atomic
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.npz"
 OPTIMIZER_FILE = "optimizer.npz"
 TOKENIZER_FILE = "tokenizer.json"
 METRICS_FILE = "metrics.jsonl"
-FORMAT = "gradstack-gpt"
-FORMAT_VERSION = 1
 SCHEDULE_KEY = "schedule_json"
 REQUIRED_FOR_RESUME = (MODEL_FILE, OPTIMIZER_FILE, TOKENIZER_FILE)
 RUN_KEYS = ("step", "elapsed", "training", "tokenizer", "data", "rng", "files")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, rename it."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

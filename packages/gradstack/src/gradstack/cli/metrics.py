@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import write_atomic
+from .files import write_atomic
 
 PLOT_FILE = "loss.png"
 

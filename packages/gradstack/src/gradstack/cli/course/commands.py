@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
+import xml.etree.ElementTree as ET  # noqa: N817 (the usual name)
 from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from ..files import write_atomic
 from .grading import (
     find_copies,
     format_status,
@@ -173,19 +174,10 @@ def _write_outputs(
     """``--json`` and ``--junit``, each written to a temporary file then renamed."""
     if args.json:
         data = json.dumps(gradescope_json(results, text, seconds), indent=1)
-        _write_atomic(Path(args.json), data.encode("utf-8"))
+        write_atomic(Path(args.json), data.encode("utf-8"))
     if args.junit:
-        tree = junit_xml(results)
-        path = Path(args.junit)
-        partial = path.with_name(path.name + ".partial")
-        tree.write(partial, encoding="utf-8", xml_declaration=True)
-        os.replace(partial, path)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+        root = junit_xml(results).getroot()
+        write_atomic(Path(args.junit), ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _check_output_folder(option: str, value: str | None) -> None:
