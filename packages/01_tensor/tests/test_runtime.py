@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from gradstack.tensor.runtime import blas_threads, get_blas_threads, tune_malloc
@@ -21,5 +23,11 @@ def test_blas_threads_rejects_zero():
         pass
 
 
-def test_tune_malloc_reports_a_bool():
-    assert isinstance(tune_malloc(), bool)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_tune_malloc_applies_on_glibc():
+    assert tune_malloc() is True
+
+
+def test_tune_malloc_is_a_no_op_elsewhere(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert tune_malloc() is False
