@@ -33,6 +33,7 @@ import numpy as np
 
 from gradstack.autograd import register_rule
 from gradstack.tensor import Node, Tensor, apply, default_generator, register_op
+from gradstack.tensor.matvec_sums import sum_last, sum_rows
 
 from .masks import attention_bias
 
@@ -42,15 +43,16 @@ OP = "scaled_dot_product_attention"
 def _softmax_over_keys(scores_t: np.ndarray, masked: bool) -> np.ndarray:
     """Softmax over the keys (axis -2 of keys-first scores), in place; blocked columns -> 0."""
     # HINT: softmax over axis -2 (the keys) in place: subtract each column's max, exp, divide by
-    # HINT: the column sum. When masked, a query that sees no key has max -inf (use 0 instead)
-    # HINT: and sum 0 (use 1), so its probabilities are zeros, not NaN.
+    # HINT: the column sum (sum_rows, from gradstack.tensor.matvec_sums, is the fast one). When
+    # HINT: masked, a query that sees no key has max -inf (use 0 instead) and sum 0 (use 1), so
+    # HINT: its probabilities are zeros, not NaN.
     # BEGIN SOLUTION
     peak = scores_t.max(axis=-2, keepdims=True)  # (..., 1, Lq)
     if masked:
         peak[np.isneginf(peak)] = 0.0  # a query that sees nothing: avoid -inf - -inf
     np.subtract(scores_t, peak, out=scores_t)
     np.exp(scores_t, out=scores_t)
-    total = scores_t.sum(axis=-2, keepdims=True)  # (..., 1, Lq)
+    total = sum_rows(scores_t)[..., None, :]  # (..., Lk, Lq) -> (..., 1, Lq)
     if masked:
         total[total == 0.0] = 1.0  # nothing to attend to: 0 / 1 = 0, no NaN
     np.reciprocal(total, out=total)
@@ -125,7 +127,7 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     d_scores_t = np.matmul(v, np.swapaxes(g, -1, -2))  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
     if keep is not None:
         _apply_dropout(d_scores_t, keep, dropout_p, out=d_scores_t)  # dP = dW keep / (1 - p)
-    rowsum = np.sum(g * out, axis=-1)[..., None, :]  # sum_k P dP per query, (..., 1, Lq)
+    rowsum = sum_last(g * out)[..., None, :]  # sum_k P dP per query, (..., 1, Lq)
     np.subtract(d_scores_t, rowsum, out=d_scores_t)
     np.multiply(d_scores_t, probs_t, out=d_scores_t)  # dSᵀ, zero wherever P is zero
     dq = None

@@ -23,64 +23,64 @@ import numpy as np
 
 from gradstack.autograd import register_rule
 from gradstack.tensor import Node, Tensor, apply, register_op
-
-
-def _normalized_axes(ndim: int, count: int) -> tuple[int, ...]:
-    """The last ``count`` axes of an ``ndim``-dim array."""
-    return tuple(range(ndim - count, ndim))
+from gradstack.tensor.matvec_sums import mean_last, sum_rows
 
 
 @register_op("layer_norm")
 def layer_norm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, ndim: int, eps: float
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Normalize over the last ``ndim`` dims, then scale and shift; saves (xhat, rstd)."""
-    # HINT: over the last ndim axes (keepdims=True): xhat = (x - mean) * rstd with
-    # HINT: rstd = 1 / sqrt(mean((x - mean)**2) + eps) (biased variance); out = xhat * gamma + beta.
-    # HINT: Save (xhat, rstd) for the rule; reuse arrays in place where you can.
+    """Normalize over the last ``ndim`` dims, then scale and shift; saves (xhat, rstd).
+
+    The work is done on rows: x viewed as (R, N), one row per normalized slice, so the
+    per-row statistics are matrix-vector products (gradstack.tensor.matvec_sums).
+    """
+    # HINT: view x as rows (R, N), N the product of the last ndim dims; per row, mean and
+    # HINT: biased variance (mean_last from gradstack.tensor.matvec_sums), rstd = 1 / sqrt(var +
+    # HINT: eps), xhat = (x - mean) * rstd, out = xhat * gamma + beta (gamma, beta flattened).
+    # HINT: Save (xhat (R, N), rstd (R,)) for the rule; reuse arrays in place where you can.
     # BEGIN SOLUTION
-    axes = _normalized_axes(x.ndim, ndim)
-    inv_count = x.dtype.type(1.0 / math.prod(x.shape[x.ndim - ndim :]))
-    mean = np.add.reduce(x, axis=axes, keepdims=True)  # np.mean's wrapper costs ~5 us a call
-    mean *= inv_count
-    xhat = x - mean
-    rstd = np.add.reduce(np.square(xhat), axis=axes, keepdims=True)
-    rstd *= inv_count
+    count = math.prod(x.shape[x.ndim - ndim :])
+    rows = x.reshape(-1, count)  # (..., *normalized) -> (R, N)
+    xhat = rows - mean_last(rows)[:, None]  # (R, N), centered
+    rstd = mean_last(np.square(xhat))  # (R,) biased variance
     rstd += eps
     np.sqrt(rstd, out=rstd)
     np.reciprocal(rstd, out=rstd)
-    xhat *= rstd
-    out = xhat * gamma
-    out += beta
-    return out, (xhat, rstd)
+    xhat *= rstd[:, None]
+    out = xhat * gamma.reshape(-1)
+    out += beta.reshape(-1)
+    return out.reshape(x.shape), (xhat, rstd)  # (R, N) -> x's shape
     # END SOLUTION
 
 
 @register_rule("layer_norm")
 def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
-    """Gradients of x, gamma and beta from the saved xhat and rstd (one pass, in place)."""
-    # HINT: with (xhat, rstd) = node.saved and gx = g * gamma: dgamma = sum(g * xhat) and
-    # HINT: dbeta = sum(g) over the leading (not normalized) dims; dx = rstd * (gx - mean(gx) -
-    # HINT: xhat * mean(gx * xhat)), the means over the normalized axes (keepdims=True). Each
-    # HINT: only when node.needs_input_grad says so (else None).
+    """Gradients of x, gamma and beta from the saved xhat and rstd (on rows, in place)."""
+    # HINT: with (xhat (R, N), rstd (R,)) = node.saved, g as rows (R, N) and gx = g * gamma:
+    # HINT: dgamma = sum of g * xhat over rows and dbeta = sum of g over rows (sum_rows), in
+    # HINT: gamma's shape; dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)), the means over
+    # HINT: each row (mean_last), reshaped to x's shape. Each only when node.needs_input_grad
+    # HINT: says so (else None).
     # BEGIN SOLUTION
     xhat, rstd = node.saved
     gamma = node.inputs[1].data
     need_x, need_gamma, need_beta = node.needs_input_grad
-    axes = _normalized_axes(g.ndim, node.attrs["ndim"])
-    lead = tuple(range(g.ndim - len(axes)))
-    g_xhat = g * xhat if (need_x or need_gamma) else None
-    grad_gamma = np.sum(g_xhat, axis=lead) if need_gamma else None
-    grad_beta = np.sum(g, axis=lead) if need_beta else None
+    rows = g.reshape(xhat.shape)  # (..., *normalized) -> (R, N)
+    g_xhat = rows * xhat if (need_x or need_gamma) else None
+    grad_gamma = sum_rows(g_xhat).reshape(gamma.shape) if need_gamma else None
+    grad_beta = sum_rows(rows).reshape(gamma.shape) if need_beta else None
     grad_x = None
     if need_x:
-        g_xhat *= gamma  # now gx * xhat, with gx = g * gamma
-        projection = np.mean(g_xhat, axis=axes, keepdims=True)
-        grad_x = g * gamma
-        grad_x -= np.mean(grad_x, axis=axes, keepdims=True)
-        np.multiply(xhat, projection, out=g_xhat)
+        flat_gamma = gamma.reshape(-1)
+        g_xhat *= flat_gamma  # now gx * xhat, with gx = g * gamma
+        projection = mean_last(g_xhat)  # (R,)
+        grad_x = rows * flat_gamma  # gx, (R, N)
+        grad_x -= mean_last(grad_x)[:, None]
+        np.multiply(xhat, projection[:, None], out=g_xhat)
         grad_x -= g_xhat
-        grad_x *= rstd
+        grad_x *= rstd[:, None]
+        grad_x = grad_x.reshape(g.shape)  # (R, N) -> x's shape
     return grad_x, grad_gamma, grad_beta
     # END SOLUTION
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradstack.layers.linear import linear_forward
 from gradstack.tensor import Node
+from gradstack.tensor.matvec_sums import sum_rows
 
 from ..registry import register_rule
 
@@ -20,8 +21,9 @@ from ..registry import register_rule
 def linear(g: np.ndarray, node: Node) -> tuple:
     """gx = g @ W; gW = g2dᵀ @ x2d; gb = g2d summed over rows."""
     # HINT: fold batch dims into rows, g (..., out) -> g2d (N, out): gx = g2d @ W back in x's
-    # HINT: shape, gW = g2d^T @ x2d (x as (N, in)), gb = g2d summed over rows; each only if
-    # HINT: needed; two gradients without a bias input, three with one.
+    # HINT: shape, gW = g2d^T @ x2d (x as (N, in)), gb = g2d summed over rows (sum_rows, from
+    # HINT: gradstack.tensor.matvec_sums); each only if needed; two gradients without a bias
+    # HINT: input, three with one.
     # BEGIN SOLUTION
     x = node.inputs[0].data
     weight = node.inputs[1].data
@@ -35,6 +37,6 @@ def linear(g: np.ndarray, node: Node) -> tuple:
         x2d = x.reshape(-1, in_features)  # (..., in) -> (N, in)
         gw = g2d.T @ x2d  # (out, N) @ (N, in) -> (out, in)
     if len(needs) == 3 and needs[2]:
-        gb = g2d.sum(axis=0)  # (N, out) -> (out,)
+        gb = sum_rows(g2d)  # (N, out) -> (out,), a matrix-vector product
     return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
     # END SOLUTION
