@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from gradstack.tensor import Tensor
+
+from .flat import FlatGroup, can_flatten
 from .optimizer import Optimizer, ParamsArg
+
+_MOMENTS = ("exp_avg", "exp_avg_sq")
 
 
 class Adam(Optimizer):
@@ -25,6 +30,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
+        self._flat_groups: dict[int, FlatGroup] = {}
 
     def _check_options(self, group: dict[str, Any]) -> None:
         super()._check_options(group)
@@ -37,14 +43,45 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {group['eps']}")
 
     def step(self) -> None:
-        """One Adam update of every parameter that has a gradient, in place."""
-        for index, p, group in self._indexed_params():
-            state = self._state_for(index, p)
-            if "exp_avg" not in state:
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_avg_sq"] = np.zeros_like(p.data)
+        """One Adam update of every parameter that has a gradient, in place.
+
+        A group whose parameters all have gradients and share one step count is updated
+        as one flat vector (gradstack.optim.flat), else tensor by tensor; both run
+        ``_update``, so the results are the same bit for bit.
+        """
+        first = 0
+        for number, group in enumerate(self.param_groups):
+            params = group["params"]
+            indices = range(first, first + len(params))
+            first += len(params)
+            if can_flatten(params, [self.state.get(i) for i in indices]):
+                states = [self._state_for(i, p) for i, p in zip(indices, params)]
+                self._step_flat(number, group, states)
+                continue
+            for i, p in zip(indices, params):
+                if p.grad is not None:
+                    self._step_one(p, self._state_for(i, p), group)
+
+    def _step_one(self, p: Tensor, state: dict, group: dict) -> None:
+        """Update one parameter, creating its moments on its first step."""
+        if "exp_avg" not in state:
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        self._update(p.data, p.grad.data, state, group)
+
+    def _step_flat(self, number: int, group: dict, states: list[dict]) -> None:
+        """Update a whole group at once: gather, one ``_update`` on flat vectors, scatter."""
+        params = group["params"]
+        flat = self._flat_groups.get(number)
+        if flat is None or not flat.is_current(params, states):
+            flat = self._flat_groups[number] = FlatGroup(params, states, _MOMENTS)
+        for state in states:
             state["step"] += 1
-            self._update(p.data, p.grad.data, state, group)
+        flat.gather()
+        moments = {"step": states[0]["step"], **flat.buffers}
+        self._update(flat.param, flat.grad, moments, group)
+        flat.scatter()
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         """The arithmetic of one step, ordered as PyTorch's so results agree to rounding."""

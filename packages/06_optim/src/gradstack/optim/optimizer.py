@@ -156,12 +156,12 @@ class Optimizer:
         """A work buffer shaped like ``like``: a view of one buffer shared by all parameters.
 
         Kept between steps, so a step allocates nothing, and sized to the largest
-        parameter, so it costs one parameter's memory, not one per parameter.
+        parameter (or the largest flat group, gradstack.optim.flat), so it costs one
+        such array's memory, not one per parameter.
         """
         buffers = self.__dict__.setdefault("_buffers", {})
         flat = buffers.get(like.dtype)
         if flat is None or flat.size < like.size:
-            flat = buffers[like.dtype] = np.empty(
-                max(p.data.size for p in self.parameters()), dtype=like.dtype
-            )
+            largest = max(p.data.size for p in self.parameters())
+            flat = buffers[like.dtype] = np.empty(max(largest, like.size), dtype=like.dtype)
         return flat[: like.size].reshape(like.shape)

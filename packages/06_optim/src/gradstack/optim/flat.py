@@ -1,0 +1,85 @@
+"""A parameter group stepped as one flat vector: one NumPy call per operation, not one per tensor.
+
+A GPT has dozens of small parameter tensors, and Adam's update is about a dozen NumPy
+calls per tensor, so stepping tensor by tensor is mostly call overhead (0.6 ms of a
+7 ms training step on config A of bench/gpt_step.py). A ``FlatGroup`` keeps each state
+buffer of a group (Adam's two moments) in one flat array, makes every parameter's
+state entry a view into it, and for each step gathers the gradients and parameters
+into flat vectors; the optimizer runs its usual update once on them, and
+``scatter`` writes the parameters back. Elementwise arithmetic does not depend on how
+the elements are grouped, so the results equal the tensor-by-tensor update bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradstack.tensor import Tensor
+
+
+def can_flatten(params: Sequence[Tensor], states: Sequence[dict[str, Any] | None]) -> bool:
+    """Whether a group can step as one: all parameters have gradients, one dtype, one step count."""
+    if len(params) < 2 or any(p.grad is None for p in params):
+        return False
+    if len({p.data.dtype for p in params}) != 1:
+        return False
+    steps = {None if state is None else state["step"] for state in states}
+    return len(steps) == 1
+
+
+class FlatGroup:
+    """Flat state buffers for one group, with per-parameter views, and gather/scatter vectors."""
+
+    def __init__(
+        self, params: Sequence[Tensor], states: Sequence[dict[str, Any]], names: Sequence[str]
+    ) -> None:
+        self.params = list(params)
+        self.bounds = np.cumsum([0, *(p.data.size for p in params)]).tolist()
+        dtype = params[0].data.dtype
+        self.param = np.empty(self.bounds[-1], dtype=dtype)
+        self.grad = np.empty(self.bounds[-1], dtype=dtype)
+        self.buffers: dict[str, np.ndarray] = {}
+        self.views: dict[str, list[np.ndarray]] = {}
+        for name in names:
+            self._adopt(name, states)
+
+    def _slices(self):
+        """(parameter, start, stop) for each parameter's stretch of the flat vectors."""
+        return zip(self.params, self.bounds, self.bounds[1:])
+
+    def _adopt(self, name: str, states: Sequence[dict[str, Any]]) -> None:
+        """One flat buffer holding every parameter's ``name`` entry; the entries become views."""
+        flat = self.buffers[name] = np.zeros(self.bounds[-1], dtype=self.param.dtype)
+        views = self.views[name] = []
+        for (p, start, stop), state in zip(self._slices(), states):
+            view = flat[start:stop].reshape(p.data.shape)
+            if name in state:
+                np.copyto(view, state[name])
+            state[name] = view
+            views.append(view)
+
+    def is_current(self, params: Sequence[Tensor], states: Sequence[dict[str, Any]]) -> bool:
+        """Same parameters, and every state entry is still one of this group's views.
+
+        ``load_state_dict`` (or a user) may replace state arrays; then the group is rebuilt.
+        """
+        if len(params) != len(self.params) or any(a is not b for a, b in zip(params, self.params)):
+            return False
+        return all(
+            state.get(name) is view
+            for name, views in self.views.items()
+            for state, view in zip(states, views)
+        )
+
+    def gather(self) -> None:
+        """Copy every gradient and parameter into the flat vectors."""
+        np.concatenate([p.grad.data.reshape(-1) for p in self.params], out=self.grad)
+        np.concatenate([p.data.reshape(-1) for p in self.params], out=self.param)
+
+    def scatter(self) -> None:
+        """Write the updated flat parameters back into each parameter's own array."""
+        for p, start, stop in self._slices():
+            np.copyto(p.data, self.param[start:stop].reshape(p.data.shape))

@@ -1,0 +1,125 @@
+"""Adam and AdamW step a whole group as one flat vector; the results must equal, bit for
+bit, the tensor-by-tensor update (forced here by giving every parameter its own group)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradstack.optim import Adam, AdamW
+from gradstack.optim.flat import FlatGroup, can_flatten
+from gradstack.tensor import Tensor
+
+SHAPES = [(4, 3), (3,), (2, 2, 5), (1,)]
+
+
+def make_params(seed: int = 0) -> list[Tensor]:
+    rng = np.random.default_rng(seed)
+    return [Tensor(rng.standard_normal(s), requires_grad=True, dtype="float32") for s in SHAPES]
+
+
+def set_grads(params: list[Tensor], step: int, skip: int | None = None) -> None:
+    """Deterministic gradients for ``step``; parameter ``skip`` gets none."""
+    rng = np.random.default_rng(100 + step)
+    for i, p in enumerate(params):
+        grad = rng.standard_normal(p.shape).astype(np.float32)
+        p.grad = None if i == skip else Tensor(grad, dtype="float32")
+
+
+def run(optimizer_class, grouped: bool, steps: int, skips: dict[int, int] | None = None):
+    """Parameters after ``steps`` updates, either in one group or one group per parameter."""
+    params = make_params()
+    groups = params if grouped else [{"params": [p]} for p in params]
+    opt = optimizer_class(groups, lr=0.01, weight_decay=0.1)
+    for step in range(steps):
+        set_grads(params, step, (skips or {}).get(step))
+        opt.step()
+    return params, opt
+
+
+@pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
+def test_flat_group_update_equals_per_tensor_update_bit_for_bit(optimizer_class):
+    flat, flat_opt = run(optimizer_class, grouped=True, steps=5)
+    single, single_opt = run(optimizer_class, grouped=False, steps=5)
+    assert 0 in flat_opt._flat_groups  # the flat path really ran
+    assert not single_opt._flat_groups
+    for a, b in zip(flat, single):
+        np.testing.assert_array_equal(a.data, b.data)
+    flat_state, single_state = flat_opt.state_dict()["state"], single_opt.state_dict()["state"]
+    for i in range(len(SHAPES)):
+        assert flat_state[i]["step"] == single_state[i]["step"] == 5
+        for name in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(flat_state[i][name], single_state[i][name])
+            assert flat_state[i][name].shape == SHAPES[i]
+
+
+def test_a_missing_gradient_falls_back_to_per_tensor_steps_with_the_same_results():
+    skips = {2: 1}  # parameter 1 has no gradient on step 2: step counts then differ
+    flat, flat_opt = run(AdamW, grouped=True, steps=6, skips=skips)
+    single, _ = run(AdamW, grouped=False, steps=6, skips=skips)
+    for a, b in zip(flat, single):
+        np.testing.assert_array_equal(a.data, b.data)
+    steps = [flat_opt.state[i]["step"] for i in range(len(SHAPES))]
+    assert steps == [6, 5, 6, 6]
+
+
+def test_resuming_from_a_state_dict_rebuilds_the_flat_buffers_and_matches_an_unbroken_run():
+    unbroken, _ = run(AdamW, grouped=True, steps=6)
+    params, opt = run(AdamW, grouped=True, steps=3)
+    saved = opt.state_dict()
+    resumed_params = [Tensor(p.data.copy(), requires_grad=True, dtype="float32") for p in params]
+    resumed = AdamW(resumed_params, lr=0.01, weight_decay=0.1)
+    resumed.load_state_dict(saved)
+    for step in range(3, 6):
+        set_grads(resumed_params, step)
+        resumed.step()
+    for a, b in zip(unbroken, resumed_params):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_loading_state_into_an_optimizer_that_already_stepped_replaces_its_flat_buffers():
+    unbroken, _ = run(AdamW, grouped=True, steps=3)
+    params, opt = run(AdamW, grouped=True, steps=1)
+    saved_state, saved_params = opt.state_dict(), [p.data.copy() for p in params]
+    for step in range(1, 5):  # move on, so the flat buffers hold other moments
+        set_grads(params, step)
+        opt.step()
+    opt.load_state_dict(saved_state)
+    for p, saved in zip(params, saved_params):
+        np.copyto(p.data, saved)
+    for step in range(1, 3):
+        set_grads(params, step)
+        opt.step()
+    for a, b in zip(unbroken, params):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_can_flatten_needs_two_parameters_all_with_gradients_one_dtype_one_step_count():
+    params = make_params()
+    set_grads(params, 0)
+    assert can_flatten(params, [None] * 4)
+    assert not can_flatten(params[:1], [None])
+    assert not can_flatten(params, [{"step": 1}, {"step": 1}, {"step": 2}, {"step": 1}])
+    assert not can_flatten(params, [{"step": 1}, None, None, None])
+    params[2].grad = None
+    assert not can_flatten(params, [None] * 4)
+    mixed = [params[0], Tensor(np.ones(3), requires_grad=True, dtype="float64")]
+    mixed[1].grad = Tensor(np.ones(3), dtype="float64")
+    assert not can_flatten(mixed, [None, None])
+
+
+def test_flat_group_state_entries_are_views_that_the_update_writes_through():
+    params = make_params()
+    set_grads(params, 0)
+    states = [{"step": 0} for _ in params]
+    flat = FlatGroup(params, states, ("exp_avg",))
+    flat.buffers["exp_avg"][:] = np.arange(flat.buffers["exp_avg"].size)
+    assert states[1]["exp_avg"].tolist() == [12.0, 13.0, 14.0]  # after the 4x3 block
+    assert flat.is_current(params, states)
+    states[1]["exp_avg"] = states[1]["exp_avg"].copy()
+    assert not flat.is_current(params, states)
+    flat.gather()
+    flat.param += 1.0
+    flat.scatter()
+    np.testing.assert_array_equal(params[3].data, make_params()[3].data + 1.0)
+    np.testing.assert_array_equal(flat.grad[-1:], params[3].grad.data)
