@@ -24,6 +24,7 @@ import numpy as np
 
 from gradstack.activations.stable import shift_by_max
 from gradstack.tensor import register_op
+from gradstack.tensor.matvec_sums import mean_last, sum_last
 
 from .reduction import reduce_losses
 
@@ -76,16 +77,17 @@ def cross_entropy(
 
     # HINT: per row of x (N, C): z = shift_by_max(x, axis=1); pick z[target] (np.take_along_axis
     # HINT: with safe_target); z becomes exp(z) in place (kept for the rule), sum_exp its row sums
-    # HINT: (N,), lse = log(sum_exp); nll = lse - z[target]. Label smoothing eps: losses =
-    # HINT: (1 - eps) nll + eps (lse - mean(z)) with mean(z) taken before the exp. Rows not valid
-    # HINT: (ignore_index) get 0. Leave losses (N,), z and sum_exp for the lines below.
+    # HINT: (N,) (sum_last, from gradstack.tensor.matvec_sums), lse = log(sum_exp); nll = lse -
+    # HINT: z[target]. Label smoothing eps: losses = (1 - eps) nll + eps (lse - mean(z)) with
+    # HINT: mean(z) taken before the exp. Rows not valid (ignore_index) get 0. Leave losses (N,),
+    # HINT: z and sum_exp for the lines below.
     # BEGIN SOLUTION
     z = shift_by_max(x, axis=1)  # (N, C), row max is 0
     picked = np.take_along_axis(z, safe_target[:, None], axis=1)[:, 0]  # (N,) z[target]
-    mean_z = np.mean(z, axis=1) if label_smoothing else None  # (N,)
+    mean_z = mean_last(z) if label_smoothing else None  # (N,)
     with np.errstate(under="ignore"):
         np.exp(z, out=z)
-    sum_exp = np.sum(z, axis=1)  # (N,), >= 1
+    sum_exp = sum_last(z)  # (N,), >= 1
     lse = np.log(sum_exp)
     losses = lse - picked
     if label_smoothing:
