@@ -1,18 +1,19 @@
 """GPT training-step benchmark: gradstack vs hand-written NumPy vs PyTorch (CPU).
 
-Each framework runs in its own subprocess (so thread pools never fight), and the
-frameworks are interleaved round by round, so a noisy shared machine slows them
-alike; the report gives medians and the ratios gradstack / NumPy and gradstack /
-torch measured in the same run. Not a test: run it by hand.
+Each framework lives in its own process (so thread pools never fight) with its model
+built once, and the frameworks take turns in short slices of a few steps, the one going
+first rotating every round (``interleave.py``): a slow phase of a shared machine then
+slows all three alike. The report gives medians over every timed step and the ratios
+gradstack / NumPy and gradstack / torch measured in the same run, plus the spread of the
+per-round ratios. Not a test: run it by hand.
 
-    python bench/gpt_step.py                      # configs A, B, C; 3 rounds
-    python bench/gpt_step.py --configs B --rounds 5 --threads 2 --markdown out.md
+    python bench/gpt_step.py                      # configs A, B, C
+    python bench/gpt_step.py --configs B --rounds 20 --threads 2 --markdown out.md
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -20,14 +21,19 @@ import sys
 import time
 from pathlib import Path
 
+from interleave import Worker, interleave, serve
+
 HERE = Path(__file__).resolve().parent
 CONFIGS = {  # vocab, context, layers, heads, width, batch
     "A": (65, 32, 2, 2, 64, 16),
     "B": (65, 64, 4, 4, 128, 32),
     "C": (65, 128, 4, 8, 256, 16),
 }
+SLICE_STEPS = {"A": 8, "B": 2, "C": 1}  # steps per turn: roughly 50-300 ms each
 FRAMEWORKS = ("gradstack", "numpy", "torch")
 GENERATION_BATCHES = (1, 8)
+GENERATION_ROUNDS = 3
+BATCHES = 8  # distinct random batches a worker cycles through
 
 
 # -- workers (run in a subprocess each) --------------------------------------------------
@@ -146,10 +152,15 @@ def _peak_traced_mb(step, x, y) -> float | None:
     return (peak - base) / 2**20
 
 
-def run_worker(
-    framework: str, config: str, steps: int, threads: int | None, gen: int, shards: int, tune: bool
-) -> dict:
-    """Time one framework on one config; return the measurements as a dict."""
+def _timed(function, *args) -> float:
+    """Milliseconds one call takes."""
+    start = time.perf_counter()
+    function(*args)
+    return (time.perf_counter() - start) * 1000
+
+
+def run_worker(framework: str, config: str, threads: int | None, shards: int, tune: bool) -> None:
+    """Build one framework's model, then answer timing requests until told to quit."""
     import resource
 
     cfg = CONFIGS[config]
@@ -163,67 +174,52 @@ def run_worker(
         step, infer, generate = _numpy_worker(cfg)
     else:
         step, infer, generate = _torch_worker(cfg, threads)
-    batches = _batches(cfg, steps + 3)
+    batches = _batches(cfg, BATCHES)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for x, y in batches[:3]:
-        step(x, y)
-    times, losses = [], []
-    for x, y in batches[3:]:
-        start = time.perf_counter()
-        losses.append(step(x, y))
-        times.append(time.perf_counter() - start)
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    infer_times = []
-    for x, _ in batches[:5]:
-        start = time.perf_counter()
-        infer(x)
-        infer_times.append(time.perf_counter() - start)
-    result = {
-        "step_ms": [t * 1000 for t in times],
-        "infer_ms": [t * 1000 for t in infer_times[1:]],
-        "rss_growth_mb": (rss_peak - rss_before) / 1024,
-        "traced_peak_mb": None if framework == "torch" else _peak_traced_mb(step, *batches[0]),
-        "last_loss": losses[-1],
-    }
-    if generate is not None and gen:
-        for batch in GENERATION_BATCHES:
-            for use_cache in (True, False):
-                start = time.perf_counter()
-                generate(gen, use_cache, batch)
-                key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
-                result[key] = batch * gen / (time.perf_counter() - start)
-    return result
+    done = [0]
+
+    def steps(count: int) -> list[float]:
+        times = []
+        for _ in range(count):
+            x, y = batches[done[0] % BATCHES]
+            done[0] += 1
+            times.append(_timed(step, x, y))
+        return times
+
+    def handle(request: dict) -> dict:
+        op = request["op"]
+        if op == "steps":
+            return {"step_ms": steps(request["count"])}
+        if op == "infer":
+            return {"infer_ms": [_timed(infer, x) for x, _ in batches[: request["count"]]]}
+        if op == "memory":
+            rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            traced = None if framework == "torch" else _peak_traced_mb(step, *batches[0])
+            return {"rss_growth_mb": (rss_peak - rss_before) / 1024, "traced_peak_mb": traced}
+        if op == "generate":
+            tokens, batch = request["tokens"], request["batch"]
+            seconds = _timed(generate, tokens, request["cache"], batch) / 1000
+            return {"tokens_per_s": batch * tokens / seconds}
+        raise ValueError(f"unknown request {request!r}")
+
+    serve(handle)
 
 
 # -- orchestration ---------------------------------------------------------------------
 
 
-def _spawn(
-    framework: str, config: str, steps: int, threads: int | None, gen: int, shards: int, tune: bool
-) -> dict:
-    """Run one worker in a fresh interpreter with the same thread settings for all."""
+def _start(framework: str, config: str, args: argparse.Namespace) -> Worker:
+    """A worker process for one framework and config, with the same thread settings for all."""
     env = dict(os.environ)
-    if threads:
+    command = [sys.executable, __file__, "--worker", framework, "--configs", config]
+    if args.threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[var] = str(threads)
-    cmd = [
-        sys.executable,
-        __file__,
-        "--worker",
-        framework,
-        "--configs",
-        config,
-        "--steps",
-        str(steps),
-        "--generate",
-        str(gen),
-    ]
-    if threads:
-        cmd += ["--threads", str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    if out.returncode != 0:
-        raise RuntimeError(f"{framework} worker on {config} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+            env[var] = str(args.threads)
+        command += ["--threads", str(args.threads)]
+    command += ["--shards", str(args.shards)]
+    if not args.tune:
+        command.append("--no-malloc-tuning")
+    return Worker(framework, command, env)
 
 
 def _torch_available() -> bool:
@@ -232,8 +228,56 @@ def _torch_available() -> bool:
     return probe.returncode == 0
 
 
+def _generation(worker: Worker, tokens: int) -> dict[str, float]:
+    """Tokens/s with and without the KV cache, alternating, median of a few runs each."""
+    result = {}
+    for batch in GENERATION_BATCHES:
+        for use_cache in (True, False):
+            key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
+            result[key] = []
+        for _ in range(GENERATION_ROUNDS):
+            for use_cache in (True, False):
+                key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
+                request = {"op": "generate", "tokens": tokens, "batch": batch, "cache": use_cache}
+                result[key].append(worker.ask(request)["tokens_per_s"])
+    return {key: statistics.median(values) for key, values in result.items()}
+
+
+def measure(config: str, frameworks: list[str], args: argparse.Namespace) -> dict:
+    """Every measurement of one config: step and forward times, memory, generation."""
+    workers = {f: _start(f, config, args) for f in frameworks}
+    try:
+        interleave(workers, {"op": "steps", "count": 3}, rounds=1)  # warm-up
+        count = args.steps or SLICE_STEPS[config]
+        steps = interleave(workers, {"op": "steps", "count": count}, args.rounds)
+        infer = interleave(workers, {"op": "infer", "count": 4}, rounds=3)
+        result = {
+            f: {
+                "step_ms": sum((r["step_ms"] for r in steps[f]), []),
+                "round_ms": [statistics.median(r["step_ms"]) for r in steps[f]],
+                "infer_ms": sum((r["infer_ms"] for r in infer[f]), []),
+                **workers[f].ask({"op": "memory"}),
+            }
+            for f in frameworks
+        }
+        if config == "B" and args.generate and "gradstack" in workers:
+            result["generation"] = _generation(workers["gradstack"], args.generate)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return result
+
+
+def _ratio_spread(numerator: list[float], denominator: list[float]) -> str:
+    """Median and middle half of the per-round ratios."""
+    ratios = sorted(a / b for a, b in zip(numerator, denominator))
+    quarter = len(ratios) // 4
+    middle = ratios[quarter : len(ratios) - quarter] or ratios
+    return f"median {statistics.median(ratios):.2f}, middle half {middle[0]:.2f}-{middle[-1]:.2f}"
+
+
 def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
-    """A markdown table of medians and ratios."""
+    """A markdown table of medians and ratios, then per-round spreads and generation."""
     lines = [
         "| config | framework | ms/step (median) | tokens/s | forward ms | peak MB (traced) "
         "| RSS growth MB | vs NumPy | vs torch |",
@@ -241,30 +285,35 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
     ]
     for config in configs:
         _, context, _, _, _, batch = CONFIGS[config]
-        med = {
-            f: statistics.median(sum((r["step_ms"] for r in results[config][f]), []))
-            for f in frameworks
-        }
+        runs = results[config]
+        med = {f: statistics.median(runs[f]["step_ms"]) for f in frameworks}
         for f in frameworks:
-            runs = results[config][f]
-            infer = statistics.median(sum((r["infer_ms"] for r in runs), []))
-            traced = runs[-1]["traced_peak_mb"]
+            infer = statistics.median(runs[f]["infer_ms"])
+            traced = runs[f]["traced_peak_mb"]
             vs_np = f"{med[f] / med['numpy']:.2f}" if "numpy" in med else "-"
             vs_torch = f"{med[f] / med['torch']:.2f}" if "torch" in med else "-"
             lines.append(
                 f"| {config} | {f} | {med[f]:.1f} | {batch * context / med[f] * 1000:,.0f} | "
                 f"{infer:.1f} | {'-' if traced is None else f'{traced:.0f}'} | "
-                f"{max(r['rss_growth_mb'] for r in runs):.0f} | {vs_np} | {vs_torch} |"
+                f"{runs[f]['rss_growth_mb']:.0f} | {vs_np} | {vs_torch} |"
             )
-    gen = [r for c in configs for r in results[c].get("gradstack", []) if "gen_b1_cache" in r]
-    if gen:
+    lines.append("")
+    for config in configs:
+        runs = results[config]
+        for other in ("numpy", "torch"):
+            if "gradstack" in frameworks and other in frameworks:
+                spread = _ratio_spread(runs["gradstack"]["round_ms"], runs[other]["round_ms"])
+                lines.append(f"{config}: gradstack / {other} per round: {spread}  ")
+    for config in configs:
+        gen = results[config].get("generation")
+        if not gen:
+            continue
         lines.append("")
         for batch in GENERATION_BATCHES:
-            cache = statistics.median(r[f"gen_b{batch}_cache"] for r in gen)
-            nocache = statistics.median(r[f"gen_b{batch}_nocache"] for r in gen)
+            cache, nocache = gen[f"gen_b{batch}_cache"], gen[f"gen_b{batch}_nocache"]
             lines.append(
-                f"Generation on B (gradstack, batch {batch}, top-k 1): {cache:,.0f} tokens/s "
-                f"with the KV cache, {nocache:,.0f} recomputing the context: "
+                f"Generation on {config} (gradstack, batch {batch}, top-k 1): {cache:,.0f} "
+                f"tokens/s with the KV cache, {nocache:,.0f} recomputing the context: "
                 f"{cache / nocache:.1f}x  "
             )
     return "\n".join(lines)
@@ -273,8 +322,13 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default="A,B,C", help="comma-separated subset of A,B,C")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per worker run")
+    parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds (turns each)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        help=f"steps per turn (default by config: {SLICE_STEPS})",
+    )
     parser.add_argument("--threads", type=int, default=None, help="BLAS/torch threads for all")
     parser.add_argument("--generate", type=int, default=256, help="tokens to generate (config B)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
@@ -296,35 +350,16 @@ def main() -> None:
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(
-            json.dumps(
-                run_worker(
-                    args.worker,
-                    args.configs,
-                    args.steps,
-                    args.threads,
-                    args.generate,
-                    args.shards,
-                    args.tune,
-                )
-            )
-        )
+        run_worker(args.worker, args.configs, args.threads, args.shards, args.tune)
         return
     configs = args.configs.split(",")
     frameworks = [f for f in args.frameworks.split(",") if f != "torch" or _torch_available()]
-    results: dict = {c: {f: [] for f in frameworks} for c in configs}
-    for round_number in range(args.rounds):
-        for config in configs:
-            for framework in frameworks:
-                gen = args.generate if config == "B" and round_number == 0 else 0
-                results[config][framework].append(
-                    _spawn(framework, config, args.steps, args.threads, gen, args.shards, args.tune)
-                )
-                print(
-                    f"round {round_number + 1} {config} {framework}: "
-                    f"{statistics.median(results[config][framework][-1]['step_ms']):.1f} ms",
-                    file=sys.stderr,
-                )
+    results = {}
+    for config in configs:
+        results[config] = measure(config, frameworks, args)
+        for f in frameworks:
+            median = statistics.median(results[config][f]["step_ms"])
+            print(f"{config} {f}: {median:.1f} ms/step", file=sys.stderr)
     table = report(results, configs, frameworks)
     print(table)
     if args.markdown:
