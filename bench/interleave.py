@@ -25,7 +25,7 @@ from typing import Any
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
-SETTLE_SECONDS = 0.3  # the last worker's spinning BLAS / OpenMP threads go to sleep (OpenBLAS spins ~0.1 s)
+SETTLE_SECONDS = 0.3  # the last worker's spinning thread pools go to sleep (OpenBLAS: ~0.1 s)
 
 
 class Worker:
