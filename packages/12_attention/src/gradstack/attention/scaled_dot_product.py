@@ -104,8 +104,10 @@ def attention_forward(
     # HINT: default_generator() < 1 - p) and W = _apply_dropout(P, keep, p), else W = P; out =
     # HINT: W^T @ v (..., Lq, dv), in q's memory layout (matmul_like). Save (P, keep, out).
     # BEGIN SOLUTION
-    scaled_q = q * q.dtype.type(scale)  # scale the (Lq, d) side, not the (Lk, Lq) scores
-    scores_t = np.matmul(k, np.swapaxes(scaled_q, -1, -2))  # (..., Lk, d) @ (..., d, Lq)
+    # scale the (d, Lq) side, not the (Lk, Lq) scores, into a C-contiguous qᵀ: NumPy's matmul
+    # is up to 1.3x faster with it than with a transposed view (README, Performance)
+    scaled_qt = np.multiply(np.swapaxes(q, -1, -2), q.dtype.type(scale), order="C")
+    scores_t = np.matmul(k, scaled_qt)  # (..., Lk, d) @ (..., d, Lq)
     if bias_t is not None:
         np.add(scores_t, bias_t, out=scores_t)
     probs_t = _softmax_over_keys(scores_t, masked=bias_t is not None)  # (..., Lk, Lq)
@@ -139,7 +141,8 @@ def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
         dv = matmul_like(weights_t, g, v)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
     if not (need_q or need_k):
         return None, None, dv
-    d_scores_t = np.matmul(v, np.swapaxes(g, -1, -2))  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
+    g_t = np.ascontiguousarray(np.swapaxes(g, -1, -2))  # (..., dv, Lq), as qᵀ in the forward
+    d_scores_t = np.matmul(v, g_t)  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
     if keep is not None:
         _apply_dropout(d_scores_t, keep, dropout_p, out=d_scores_t)  # dP = dW keep / (1 - p)
     rowsum = sum_last(g * out)[..., None, :]  # sum_k P dP per query, (..., 1, Lq)
