@@ -59,9 +59,10 @@ def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
     """Gradients of x, gamma and beta from the saved xhat and rstd (on rows, in place)."""
     # HINT: with (xhat (R, N), rstd (R,)) = node.saved, g as rows (R, N) and gx = g * gamma:
     # HINT: dgamma = sum of g * xhat over rows and dbeta = sum of g over rows (sum_rows), in
-    # HINT: gamma's shape; dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)), the means over
-    # HINT: each row (mean_last), reshaped to x's shape. Each only when node.needs_input_grad
-    # HINT: says so (else None).
+    # HINT: gamma's shape; dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)). The two means
+    # HINT: per row are matrix-vector products with gamma / N: mean(gx) = g @ (gamma / N) and
+    # HINT: mean(gx * xhat) = (g * xhat) @ (gamma / N). Reshape dx to x's shape. Each gradient
+    # HINT: only when node.needs_input_grad says so (else None).
     # BEGIN SOLUTION
     xhat, rstd = node.saved
     gamma = node.inputs[1].data
@@ -73,11 +74,12 @@ def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
     grad_x = None
     if need_x:
         flat_gamma = gamma.reshape(-1)
-        g_xhat *= flat_gamma  # now gx * xhat, with gx = g * gamma
-        projection = mean_last(g_xhat)  # (R,)
-        grad_x = rows * flat_gamma  # gx, (R, N)
-        grad_x -= mean_last(grad_x)[:, None]
+        gamma_mean = flat_gamma / flat_gamma.dtype.type(flat_gamma.size)  # (N,)
+        projection = g_xhat @ gamma_mean  # (R,) mean(gx * xhat)
+        centre = rows @ gamma_mean  # (R,) mean(gx)
         np.multiply(xhat, projection[:, None], out=g_xhat)
+        g_xhat += centre[:, None]
+        grad_x = rows * flat_gamma  # gx, (R, N)
         grad_x -= g_xhat
         grad_x *= rstd[:, None]
         grad_x = grad_x.reshape(g.shape)  # (R, N) -> x's shape
