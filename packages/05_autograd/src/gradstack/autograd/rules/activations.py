@@ -48,25 +48,26 @@ def sigmoid(g: np.ndarray, node: Node) -> tuple:
 def _gelu_tanh_derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     """d/dx of x/2 (1 + t), t = tanh(K (x + C x**3)): (1 + t)/2 + x/2 (1 - t**2) K (1 + 3 C x**2).
 
-    x is clipped to +-10 like the forward: beyond it ``1 - t**2`` is exactly 0, so the
-    second term vanishes either way and ``x**3`` cannot overflow.
+    Written as ``(1 + t) (1/2 + x/2 K (1 + 3 C x**2) (1 - t))``, since 1 - t**2 = (1 + t)
+    (1 - t): nine passes over the array instead of eleven. x is clipped to +-10 first:
+    beyond it ``1 - t`` or ``1 + t`` is exactly 0, so the second term vanishes either way
+    and ``x**3`` cannot overflow (inf * 0 would be NaN).
     """
-    # HINT: (1 + t) / 2 + x / 2 (1 - t**2) K (1 + 3 C x**2) with t the saved tanh term, x clipped to
-    # HINT: +-GELU_TANH_SATURATION as in the forward; 0-d as 1-d (np.atleast_1d), reshaped back.
+    # HINT: (1 + t) (1/2 + x/2 K (1 + 3 C x**2) (1 - t)) with t the saved tanh term, x clipped to
+    # HINT: +-GELU_TANH_SATURATION; 0-d as 1-d (np.atleast_1d), reshaped back.
     # BEGIN SOLUTION
     shape = x.shape
     x, t = np.atleast_1d(x, t)  # 0-d viewed as 1-d: NumPy then returns arrays, not scalars
     xc = np.clip(x, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)
-    sech2 = t * t
-    np.subtract(1.0, sech2, out=sech2)
     slope = xc * xc
-    slope *= 3.0 * GELU_TANH_C * GELU_TANH_K
-    slope += GELU_TANH_K
-    slope *= xc  # K x (1 + 3 C x**2)
-    slope *= sech2
-    slope += 1.0
-    slope += t
-    slope *= 0.5
+    slope *= 1.5 * GELU_TANH_C * GELU_TANH_K
+    slope += 0.5 * GELU_TANH_K
+    slope *= xc  # x/2 K (1 + 3 C x**2)
+    factor = np.subtract(1.0, t, out=xc)  # 1 - t, reusing the clipped copy
+    slope *= factor
+    slope += 0.5
+    np.add(t, 1.0, out=factor)  # 1 + t
+    slope *= factor
     return slope.reshape(shape)
     # END SOLUTION
 
