@@ -1,15 +1,17 @@
-"""One cached decoding step on arrays: the inference fast path of ``generate``.
+"""Cached decoding on arrays: the inference fast path of ``generate``.
 
-A decoding step pushes one position per sequence through every block. Through the
-modules that is about 86 small ops of ~10 µs of Python each (Tensor wrapping, graph
-checks, argument checks), so at batch 1 the step is bound by Python, not arithmetic.
-This file runs the same step on ndarrays: the registered op forwards the modules use
+A cached step pushes T new positions per sequence (the prompt when the cache is
+filled, then one token at a time) through every block. Through the modules that is
+about 86 small ops of ~10 us of Python each (Tensor wrapping, graph checks, argument
+checks), so at batch 1 a step is bound by Python, not arithmetic. This file runs the
+same computation on ndarrays: the registered op forwards the modules use
 (``layer_norm``, ``gelu``, ``scaled_dot_product_attention``) called directly, and the
 ``linear`` op's two lines of arithmetic, wired exactly as ``TransformerBlock.forward``
-and ``MultiHeadAttention.forward`` wire them, with no Tensors and no graph. The q, k
-and v projections are stacked into one product. It is only
-ever used under ``no_grad`` in eval mode (by ``generation.CachedDecoder``), and the
-tests check it against the module path token for token.
+and ``MultiHeadAttention.forward`` wire them, with no Tensors and no graph. The
+residual stream stays 2-D, (B * T, C) rows, so every product is one 2-D GEMM, and the
+q, k and v projections are stacked into one product. It is only ever used for
+inference (by ``generation.CachedDecoder``, which never applies dropout), and the tests
+check it against the module path token for token.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from gradstack.activations.ops import gelu as gelu_op
 from gradstack.attention import KVCache
+from gradstack.attention.masks import causal_bias_t
 from gradstack.attention.scaled_dot_product import attention_forward
 from gradstack.layers import Linear
 
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def _affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """``x @ W.T + b`` for x (B, in): the arithmetic of the ``linear`` op without its
+    """``x @ W.T + b`` for rows x (N, in): the arithmetic of the ``linear`` op without its
     argument checks and batch folding (the shapes were fixed when the model was built;
     at one position per sequence those checks were a third of a product's cost)."""
     out = np.matmul(x, weight.T)
@@ -43,7 +46,7 @@ def _affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nd
 
 
 def _linear(layer: Linear, x: np.ndarray) -> np.ndarray:
-    """A Linear layer on x (B, in) -> (B, out)."""
+    """A Linear layer on rows x (N, in) -> (N, out)."""
     return _affine(x, layer.weight.data, None if layer.bias is None else layer.bias.data)
 
 
@@ -66,35 +69,44 @@ class QKV:
         self.bias = None if biases[0] is None else np.concatenate([b.data for b in biases])
 
 
-def _attention(block: TransformerBlock, qkv: QKV, h: np.ndarray, cache: KVCache) -> np.ndarray:
-    """Causal multi-head attention of one new position per sequence, h (B, C), over the cache."""
+def _attention(
+    block: TransformerBlock, qkv: QKV, h: np.ndarray, cache: KVCache, batch: int
+) -> np.ndarray:
+    """Causal multi-head attention of T new positions per sequence, h (B * T, C) rows,
+    over the cached ones: each new query sees every cached key and the new keys up to
+    its own position (bottom-right aligned causal mask)."""
     attn = block.attn
-    batch = h.shape[0]
+    length = h.shape[0] // batch
     heads, head_dim = attn.num_heads, attn.head_dim
-    stacked = _affine(h, qkv.weight, qkv.bias)  # (B, 3C)
-    q, k, v = stacked.reshape(batch, 3, heads, 1, head_dim).transpose(
-        1, 0, 2, 3, 4
-    )  # (B, 3C) -> (B, 3, H, 1, hd) -> 3 x (B, H, 1, hd)
-    keys, values = cache.append(k, v)
-    # one query at the end of the sequence may attend every cached key: no mask
+    stacked = _affine(h, qkv.weight, qkv.bias)  # (B * T, 3C)
+    q, k, v = stacked.reshape(batch, length, 3, heads, head_dim).transpose(
+        2, 0, 3, 1, 4
+    )  # (B * T, 3C) -> (B, T, 3, H, hd) -> 3 x (B, H, T, hd)
+    keys, values = cache.append(k, v)  # (B, H, L, hd)
+    # one new position may attend every cached key: no mask needed
+    bias_t = None if length == 1 else causal_bias_t(length, keys.shape[-2], h.dtype)
     y = attention_forward.forward(
-        q, keys, values, bias_t=None, scale=1.0 / math.sqrt(head_dim), dropout_p=0.0
-    )[0]  # (B, H, 1, hd)
-    return _linear(attn.out_proj, y.reshape(batch, heads * head_dim))  # (B, H, 1, hd) -> (B, C)
+        q, keys, values, bias_t=bias_t, scale=1.0 / math.sqrt(head_dim), dropout_p=0.0
+    )[0]  # (B, H, T, hd), laid out as (B, T, H, hd) in memory
+    rows = y.transpose(0, 2, 1, 3).reshape(batch * length, heads * head_dim)  # (B * T, C)
+    return _linear(attn.out_proj, rows)  # (B * T, C)
 
 
-def decode_step(
+def decode_positions(
     model: GPT, tokens: np.ndarray, caches: list[KVCache], qkv: list[QKV]
 ) -> np.ndarray:
-    """Logits (B, V) of the position after the cached ones, for ``tokens`` (B,) int64;
-    ``qkv`` holds each block's stacked projections (``QKV(block)``)."""
-    position = caches[0].length
-    x = model.token_embedding.weight.data[tokens]  # (B,) -> (B, C)
-    x = x + model.position_embedding.weight.data[position]  # (B, C) + (C,)
+    """Logits (B, V) after ``tokens`` (B, T) int64, which continue the cached positions
+    and are appended to the caches; ``qkv`` holds each block's stacked projections."""
+    batch, length = tokens.shape
+    start = caches[0].length
+    positions = model.position_embedding.weight.data[start : start + length]  # (T, C)
+    x = model.token_embedding.weight.data[tokens] + positions  # (B, T, C)
+    x = x.reshape(batch * length, -1)  # (B, T, C) -> (B * T, C) rows
     for block, cache, stacked in zip(model.blocks, caches, qkv):
-        x = x + _attention(block, stacked, _norm(block.ln1, x), cache)  # (B, C)
+        x = x + _attention(block, stacked, _norm(block.ln1, x), cache, batch)  # (B * T, C)
         hidden = gelu_op.forward(
             _linear(block.mlp.linear1, _norm(block.ln2, x)), approximate="tanh"
-        )[0]  # (B, 4C)
-        x = x + _linear(block.mlp.linear2, hidden)  # (B, C)
-    return _linear(model.lm_head, _norm(model.ln_f, x))  # (B, C) -> (B, V)
+        )[0]  # (B * T, 4C)
+        x = x + _linear(block.mlp.linear2, hidden)  # (B * T, C)
+    last = x.reshape(batch, length, -1)[:, -1]  # (B * T, C) -> (B, C), the last position
+    return _linear(model.lm_head, _norm(model.ln_f, last))  # (B, C) -> (B, V)

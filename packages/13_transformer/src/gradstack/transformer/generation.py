@@ -12,9 +12,10 @@ The recomputing decoder (``use_cache=False``) runs the model on the last
 ``max_seq_len`` tokens at every step, as nanoGPT does; it is the reference for the
 equality test and the baseline for the benchmark.
 
-Each step runs under ``no_grad`` with every module in eval mode, and the previous
-modes are restored before the new column is handed out, so a caller that consumes
-the stream slowly never sees the model or grad mode changed.
+The cached decoder runs on arrays (``decode.py``): no graph, no dropout, no module
+touched. The recomputing one runs the modules under ``no_grad`` in eval mode, and the
+previous modes are restored before the new column is handed out, so a caller that
+consumes the stream slowly never sees the model or grad mode changed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from gradstack.attention import KVCache
 from gradstack.layers import Module
 from gradstack.tensor import Tensor, no_grad
 
-from .decode import QKV, decode_step
+from .decode import QKV, decode_positions
 from .sampling import check_sampling, sample_next
 from .tokens import check_tokens
 
@@ -77,20 +78,19 @@ class CachedDecoder:
             for _ in range(config.num_layers)
         ]
         self.qkv = [QKV(block) for block in model.blocks]
-        self.modules = list(model.modules())
 
     def prefill(self, window: np.ndarray) -> np.ndarray:
         """Empty the caches, run ``window`` (B, W) through them; logits (B, V) of its end."""
         for cache in self.caches:
             cache.reset()
-        return last_position_logits(self.model, window, self.caches, self.modules)
+        return decode_positions(self.model, window, self.caches, self.qkv)
 
     def next_logits(self, sequence: np.ndarray) -> np.ndarray:
         """Logits after ``sequence`` (B, n), whose first n - 1 tokens are already cached."""
         if self.caches[0].length == self.max_len:
             return self.prefill(sequence[:, -self.refill_len :])  # (B, refill_len)
         # arrays only: no graph, no dropout, so no mode switching per token
-        return decode_step(self.model, sequence[:, -1], self.caches, self.qkv)  # one position
+        return decode_positions(self.model, sequence[:, -1:], self.caches, self.qkv)  # (B, 1)
 
 
 class RecomputingDecoder:
