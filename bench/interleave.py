@@ -71,17 +71,21 @@ def serve(handler: Handler) -> None:
 
 
 def interleave(
-    workers: dict[str, Worker], request: dict[str, Any], rounds: int
+    workers: dict[str, Worker],
+    request: dict[str, Any],
+    rounds: int,
+    settle: float = SETTLE_SECONDS,
 ) -> dict[str, list[dict[str, Any]]]:
     """Send ``request`` to every worker in turn, ``rounds`` times; the replies by worker.
 
-    The worker that goes first rotates every round, so none always follows the same one.
+    The worker that goes first rotates every round, so none always follows the same one;
+    ``settle`` seconds pass before each request.
     """
     names = list(workers)
     replies: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for round_number in range(rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            time.sleep(SETTLE_SECONDS)
+            time.sleep(settle)
             replies[name].append(workers[name].ask(request))
     return replies
