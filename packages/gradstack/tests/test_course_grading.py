@@ -31,27 +31,6 @@ NEEDS_TOX = pytest.mark.skipif(
 IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "not run: its test file")
 
 
-def course(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """``python -m gradstack.cli.course ARGS`` from the checkout's root, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradstack.cli.course", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], command: str, *words: str):
-    """Exit code 2 and one line ``gradstack course <command>: error: ...`` naming ``words``."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"gradstack course {command}: error: "), lines[0]
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-
-
 def copy_module(name: str, target: Path) -> Path:
     """A copy of the reference module folder ``packages/<name>``, caches left out."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
@@ -59,11 +38,11 @@ def copy_module(name: str, target: Path) -> Path:
     return target
 
 
-def grade(module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
+def grade(cli, module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
     """Run ``course test`` with --json and --junit; the JSON results and stdout."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     results, junit = tmp_path / "results.json", tmp_path / "results.xml"
-    result = course("test", module, "--path", str(copy), "--json", str(results),
+    result = cli.course("test", module, "--path", str(copy), "--json", str(results),
                     "--junit", str(junit), "--workdir", str(tmp_path / "work"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert junit.read_text().startswith("<?xml")
@@ -108,20 +87,21 @@ def failed(tests: list[dict]) -> dict[str, str]:
     ],
     ids=["other-module", "no-pyproject", "missing", "unknown-module", "json-folder", "timeout"],
 )  # fmt: skip
-def test_bad_test_input_is_one_line_and_exit_2(args: list[str], words: list[str]):
-    assert_one_line_error(course("test", *args), "test", *words)
+def test_bad_test_input_is_one_line_and_exit_2(cli, args: list[str], words: list[str]):
+    cli.assert_error(cli.course("test", *args), "course test", *words)
 
 
-def test_a_copy_with_a_foreign_pyproject_is_refused(tmp_path: Path):
+def test_a_copy_with_a_foreign_pyproject_is_refused(cli, tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "numpy"\n')
-    result = course("test", "05_autograd", "--path", str(tmp_path))
-    assert_one_line_error(result, "test", "names 'numpy'", "not a copy of 05_autograd")
+    result = cli.course("test", "05_autograd", "--path", str(tmp_path))
+    cli.assert_error(result, "course test", "names 'numpy'", "not a copy of 05_autograd")
 
 
-def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(tmp_path: Path):
+def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(cli, tmp_path: Path):
     (tmp_path / "notes").mkdir()
-    assert_one_line_error(course("status", str(tmp_path)), "status", "holds no copy")
-    assert_one_line_error(course("status", str(tmp_path / "nope")), "status", "no such folder")
+    cli.assert_error(cli.course("status", str(tmp_path)), "course status", "holds no copy")
+    missing = cli.course("status", str(tmp_path / "nope"))
+    cli.assert_error(missing, "course status", "no such folder")
 
 
 # -- grading with real tox runs ----------------------------------------------------------
@@ -129,8 +109,8 @@ def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(tmp_path: Path
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_the_reference_module_scores_100_percent(tmp_path: Path):
-    data, stdout = grade("06_optim", ROOT / "packages" / "06_optim", tmp_path)
+def test_the_reference_module_scores_100_percent(cli, tmp_path: Path):
+    data, stdout = grade(cli, "06_optim", ROOT / "packages" / "06_optim", tmp_path)
     assert data["max_score"] > 50  # its own tests plus the integration tests worth points
     assert data["score"] == data["max_score"]
     assert failed(data["tests"]) == {}
@@ -150,11 +130,12 @@ ACTIVATION_BOILERPLATE = re.compile(
 @pytest.mark.slow
 @NEEDS_TOX
 def test_an_untouched_release_scores_0_and_later_modules_fail_with_not_implemented(
+    cli,
     tmp_path: Path,
 ):
     out = tmp_path / "02_activations"
-    assert course("release", "02_activations", "--out", str(out)).returncode == 0
-    data, stdout = grade("02_activations", out, tmp_path)
+    assert cli.course("release", "02_activations", "--out", str(out)).returncode == 0
+    data, stdout = grade(cli, "02_activations", out, tmp_path)
     own = suite(data, "02_activations")
     own_failed = failed(own)
     passed = [t["name"] for t in own if t["status"] == "passed"]
@@ -191,9 +172,9 @@ def checks_log_gradient(name: str) -> bool:
 @pytest.mark.slow
 @NEEDS_TOX
 def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
-    autograd_with_a_wrong_log_rule: Path, tmp_path: Path
+    cli, autograd_with_a_wrong_log_rule: Path, tmp_path: Path
 ):
-    data, _ = grade("05_autograd", autograd_with_a_wrong_log_rule, tmp_path / "run")
+    data, _ = grade(cli, "05_autograd", autograd_with_a_wrong_log_rule, tmp_path / "run")
     lost = failed(data["tests"])
     expected = {t["name"] for t in data["tests"] if checks_log_gradient(t["name"])}
     assert expected  # the gradcheck case of log (its torch case is skipped without torch)
@@ -208,13 +189,12 @@ def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_status_says_which_copies_are_complete(tmp_path: Path):
+def test_status_says_which_copies_are_complete(cli, tmp_path: Path):
     folder = tmp_path / "student"
     copy_module("06_optim", folder / "06_optim")
-    assert (
-        course("release", "02_activations", "--out", str(folder / "02_activations")).returncode == 0
-    )
-    result = course("status", str(folder), "--workdir", str(tmp_path / "work"))
+    released = cli.course("release", "02_activations", "--out", str(folder / "02_activations"))
+    assert released.returncode == 0
+    result = cli.course("status", str(folder), "--workdir", str(tmp_path / "work"))
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
     assert rows["06_optim"][1:3] == [rows["06_optim"][1], "complete"]
@@ -227,14 +207,14 @@ def test_status_says_which_copies_are_complete(tmp_path: Path):
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(tmp_path: Path):
+def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(cli, tmp_path: Path):
     copy = copy_module("06_optim", tmp_path / "06_optim")
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text()
     assert 'path = "src/gradstack/optim/__about__.py"' in text
     pyproject.write_text(text.replace("optim/__about__.py", "optim/missing.py"))
     results = tmp_path / "results.json"
-    result = course("test", "06_optim", "--path", str(copy), "--json", str(results))
+    result = cli.course("test", "06_optim", "--path", str(copy), "--json", str(results))
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "gradstack course test: error: tox -e 06_optim ended" in result.stderr
     assert "without running the tests" in result.stderr
@@ -245,11 +225,11 @@ def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(tmp_path: 
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_a_copy_that_breaks_imports_fails_every_test_of_the_broken_files(tmp_path: Path):
+def test_a_copy_that_breaks_imports_fails_every_test_of_the_broken_files(cli, tmp_path: Path):
     copy = copy_module("06_optim", tmp_path / "student" / "06_optim")
     with (copy / "src" / "gradstack" / "optim" / "adam.py").open("a") as source:
         source.write("this line is not Python (\n")
-    data, _ = grade("06_optim", copy, tmp_path / "run")
+    data, _ = grade(cli, "06_optim", copy, tmp_path / "run")
     # every test of the module still counts (collected from the reference), and fails
     own = suite(data, "06_optim")
     assert {t["name"] for t in own} == collected("packages/06_optim/tests")

@@ -20,27 +20,6 @@ from gradstack.cli.course.release import SKIPPED_DIRS, SKIPPED_SUFFIXES
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def course(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``python -m gradstack.cli.course ARGS``, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradstack.cli.course", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], command: str, *words: str):
-    """Exit code 2 and one line ``gradstack course <command>: error: ...`` naming ``words``."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"gradstack course {command}: error: "), lines[0]
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-
-
 def released_files(folder: Path) -> dict[str, bytes]:
     """Every file of a module folder (caches left out), by relative path."""
     files = {}
@@ -53,10 +32,10 @@ def released_files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def optim_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def optim_release(cli, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The student copy of 06_optim."""
     out = tmp_path_factory.mktemp("release") / "06_optim"
-    result = course("release", "06_optim", "--out", str(out))
+    result = cli.course("release", "06_optim", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "06_optim: 5 part(s) to write in 4 file(s)" in result.stdout
     return out
@@ -139,8 +118,8 @@ def test_the_released_module_imports_and_each_stub_raises(optim_release: Path):
     assert lines[1] == "SGD"
 
 
-def test_release_all_writes_every_module(tmp_path: Path):
-    result = course("release", "--all", "--out", str(tmp_path / "course"))
+def test_release_all_writes_every_module(cli, tmp_path: Path):
+    result = cli.course("release", "--all", "--out", str(tmp_path / "course"))
     assert result.returncode == 0, result.stderr
     modules = [m.name for m in course_modules(ROOT)]
     assert sorted(p.name for p in (tmp_path / "course").iterdir()) == modules
@@ -155,10 +134,10 @@ def test_release_all_writes_every_module(tmp_path: Path):
     assert "no solution regions" not in result.stderr
 
 
-def test_release_into_a_folder_that_is_not_empty_is_refused(tmp_path: Path):
+def test_release_into_a_folder_that_is_not_empty_is_refused(cli, tmp_path: Path):
     (tmp_path / "keep.txt").write_text("mine")
-    result = course("release", "06_optim", "--out", str(tmp_path))
-    assert_one_line_error(result, "release", "already exists and is not an empty folder")
+    result = cli.course("release", "06_optim", "--out", str(tmp_path))
+    cli.assert_error(result, "course release", "already exists and is not an empty folder")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
 
 
@@ -171,9 +150,9 @@ def test_release_into_a_folder_that_is_not_empty_is_refused(tmp_path: Path):
         (["06_optim", "--repo", "/"], ["--repo /: not a gradstack checkout"]),
     ],
 )
-def test_bad_release_arguments(tmp_path: Path, args: list[str], words: list[str]):
-    result = course("release", *args, "--out", str(tmp_path / "out"))
-    assert_one_line_error(result, "release", *words)
+def test_bad_release_arguments(cli, tmp_path: Path, args: list[str], words: list[str]):
+    result = cli.course("release", *args, "--out", str(tmp_path / "out"))
+    cli.assert_error(result, "course release", *words)
     assert not (tmp_path / "out").exists()
 
 
@@ -192,22 +171,22 @@ def fake_checkout(root: Path, ops_source: str) -> Path:
     return root
 
 
-def test_unbalanced_markers_are_refused_naming_file_and_line(tmp_path: Path):
+def test_unbalanced_markers_are_refused_naming_file_and_line(cli, tmp_path: Path):
     ops = "def f():\n    # HINT: one\n    # BEGIN SOLUTION\n    return 1\n"
     repo = fake_checkout(tmp_path / "repo", ops)
     out = tmp_path / "out"
-    result = course("release", "01_tensor", "--repo", str(repo), "--out", str(out))
+    result = cli.course("release", "01_tensor", "--repo", str(repo), "--out", str(out))
     path = repo / "packages" / "01_tensor" / "src" / "gradstack" / "tensor" / "ops.py"
-    assert_one_line_error(result, "release", f"{path}:3:", "never closed")
+    cli.assert_error(result, "course release", f"{path}:3:", "never closed")
     assert not out.exists()
 
 
-def test_repo_is_found_above_the_current_folder(tmp_path: Path):
+def test_repo_is_found_above_the_current_folder(cli, tmp_path: Path):
     ops = (
         "def f():\n    # HINT: return one\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
     )
     repo = fake_checkout(tmp_path / "repo", ops)
-    result = course("release", "01", "--out", str(tmp_path / "out"), cwd=repo / "packages")
+    result = cli.course("release", "01", "--out", str(tmp_path / "out"), cwd=repo / "packages")
     assert result.returncode == 0, result.stderr
     released = (tmp_path / "out" / "src" / "gradstack" / "tensor" / "ops.py").read_text()
     assert (
@@ -216,6 +195,6 @@ def test_repo_is_found_above_the_current_folder(tmp_path: Path):
     )
 
 
-def test_outside_a_checkout_without_repo_is_a_clear_error(tmp_path: Path):
-    result = course("release", "01_tensor", "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert_one_line_error(result, "release", "cannot find the gradstack checkout", "--repo")
+def test_outside_a_checkout_without_repo_is_a_clear_error(cli, tmp_path: Path):
+    result = cli.course("release", "01_tensor", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    cli.assert_error(result, "course release", "cannot find the gradstack checkout", "--repo")
