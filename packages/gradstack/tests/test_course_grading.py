@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def copy_module(name: str, target: Path) -> Path:
     return target
 
 
-def grade(cli, module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
+def grade(cli: Any, module: str, copy: Path, tmp_path: Path) -> tuple[dict, str]:
     """Run ``course test`` with --json and --junit; the JSON results and stdout."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     results, junit = tmp_path / "results.json", tmp_path / "results.xml"
@@ -87,17 +88,17 @@ def failed(tests: list[dict]) -> dict[str, str]:
     ],
     ids=["other-module", "no-pyproject", "missing", "unknown-module", "json-folder", "timeout"],
 )  # fmt: skip
-def test_bad_test_input_is_one_line_and_exit_2(cli, args: list[str], words: list[str]):
+def test_bad_test_input_is_one_line_and_exit_2(cli: Any, args: list[str], words: list[str]):
     cli.assert_error(cli.course("test", *args), "course test", *words)
 
 
-def test_a_copy_with_a_foreign_pyproject_is_refused(cli, tmp_path: Path):
+def test_a_copy_with_a_foreign_pyproject_is_refused(cli: Any, tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "numpy"\n')
     result = cli.course("test", "05_autograd", "--path", str(tmp_path))
     cli.assert_error(result, "course test", "names 'numpy'", "not a copy of 05_autograd")
 
 
-def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(cli, tmp_path: Path):
+def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(cli: Any, tmp_path: Path):
     (tmp_path / "notes").mkdir()
     cli.assert_error(cli.course("status", str(tmp_path)), "course status", "holds no copy")
     missing = cli.course("status", str(tmp_path / "nope"))
@@ -109,7 +110,7 @@ def test_status_of_a_folder_without_copies_is_one_line_and_exit_2(cli, tmp_path:
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_the_reference_module_scores_100_percent(cli, tmp_path: Path):
+def test_the_reference_module_scores_100_percent(cli: Any, tmp_path: Path):
     data, stdout = grade(cli, "06_optim", ROOT / "packages" / "06_optim", tmp_path)
     assert data["max_score"] > 50  # its own tests plus the integration tests worth points
     assert data["score"] == data["max_score"]
@@ -172,7 +173,7 @@ def checks_log_gradient(name: str) -> bool:
 @pytest.mark.slow
 @NEEDS_TOX
 def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
-    cli, autograd_with_a_wrong_log_rule: Path, tmp_path: Path
+    cli: Any, autograd_with_a_wrong_log_rule: Path, tmp_path: Path
 ):
     data, _ = grade(cli, "05_autograd", autograd_with_a_wrong_log_rule, tmp_path / "run")
     lost = failed(data["tests"])
@@ -189,7 +190,7 @@ def test_a_wrong_rule_loses_exactly_the_tests_of_that_rule(
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_status_says_which_copies_are_complete(cli, tmp_path: Path):
+def test_status_says_which_copies_are_complete(cli: Any, tmp_path: Path):
     folder = tmp_path / "student"
     copy_module("06_optim", folder / "06_optim")
     released = cli.course("release", "02_activations", "--out", str(folder / "02_activations"))
@@ -207,7 +208,7 @@ def test_status_says_which_copies_are_complete(cli, tmp_path: Path):
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(cli, tmp_path: Path):
+def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(cli: Any, tmp_path: Path):
     copy = copy_module("06_optim", tmp_path / "06_optim")
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text()
@@ -225,7 +226,7 @@ def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(cli, tmp_p
 
 @pytest.mark.slow
 @NEEDS_TOX
-def test_a_copy_that_breaks_imports_fails_every_test_of_the_broken_files(cli, tmp_path: Path):
+def test_a_copy_that_breaks_imports_fails_every_test_of_the_broken_files(cli: Any, tmp_path: Path):
     copy = copy_module("06_optim", tmp_path / "student" / "06_optim")
     with (copy / "src" / "gradstack" / "optim" / "adam.py").open("a") as source:
         source.write("this line is not Python (\n")

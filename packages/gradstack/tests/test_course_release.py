@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def released_files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def optim_release(cli, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def optim_release(cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The student copy of 06_optim."""
     out = tmp_path_factory.mktemp("release") / "06_optim"
     result = cli.course("release", "06_optim", "--out", str(out))
@@ -118,7 +119,7 @@ def test_the_released_module_imports_and_each_stub_raises(optim_release: Path):
     assert lines[1] == "SGD"
 
 
-def test_release_all_writes_every_module(cli, tmp_path: Path):
+def test_release_all_writes_every_module(cli: Any, tmp_path: Path):
     result = cli.course("release", "--all", "--out", str(tmp_path / "course"))
     assert result.returncode == 0, result.stderr
     modules = [m.name for m in course_modules(ROOT)]
@@ -134,7 +135,7 @@ def test_release_all_writes_every_module(cli, tmp_path: Path):
     assert "no solution regions" not in result.stderr
 
 
-def test_release_into_a_folder_that_is_not_empty_is_refused(cli, tmp_path: Path):
+def test_release_into_a_folder_that_is_not_empty_is_refused(cli: Any, tmp_path: Path):
     (tmp_path / "keep.txt").write_text("mine")
     result = cli.course("release", "06_optim", "--out", str(tmp_path))
     cli.assert_error(result, "course release", "already exists and is not an empty folder")
@@ -150,7 +151,7 @@ def test_release_into_a_folder_that_is_not_empty_is_refused(cli, tmp_path: Path)
         (["06_optim", "--repo", "/"], ["--repo /: not a gradstack checkout"]),
     ],
 )
-def test_bad_release_arguments(cli, tmp_path: Path, args: list[str], words: list[str]):
+def test_bad_release_arguments(cli: Any, tmp_path: Path, args: list[str], words: list[str]):
     result = cli.course("release", *args, "--out", str(tmp_path / "out"))
     cli.assert_error(result, "course release", *words)
     assert not (tmp_path / "out").exists()
@@ -171,7 +172,7 @@ def fake_checkout(root: Path, ops_source: str) -> Path:
     return root
 
 
-def test_unbalanced_markers_are_refused_naming_file_and_line(cli, tmp_path: Path):
+def test_unbalanced_markers_are_refused_naming_file_and_line(cli: Any, tmp_path: Path):
     ops = "def f():\n    # HINT: one\n    # BEGIN SOLUTION\n    return 1\n"
     repo = fake_checkout(tmp_path / "repo", ops)
     out = tmp_path / "out"
@@ -181,7 +182,7 @@ def test_unbalanced_markers_are_refused_naming_file_and_line(cli, tmp_path: Path
     assert not out.exists()
 
 
-def test_repo_is_found_above_the_current_folder(cli, tmp_path: Path):
+def test_repo_is_found_above_the_current_folder(cli: Any, tmp_path: Path):
     ops = (
         "def f():\n    # HINT: return one\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
     )
@@ -195,6 +196,6 @@ def test_repo_is_found_above_the_current_folder(cli, tmp_path: Path):
     )
 
 
-def test_outside_a_checkout_without_repo_is_a_clear_error(cli, tmp_path: Path):
+def test_outside_a_checkout_without_repo_is_a_clear_error(cli: Any, tmp_path: Path):
     result = cli.course("release", "01_tensor", "--out", str(tmp_path / "out"), cwd=tmp_path)
     cli.assert_error(result, "course release", "cannot find the gradstack checkout", "--repo")
