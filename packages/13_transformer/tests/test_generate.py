@@ -111,7 +111,7 @@ def test_array_decoding_equals_the_modules():
             np.testing.assert_allclose(ours.keys[:, :, :3], theirs.keys[:, :, :3], rtol=1e-12)
             np.testing.assert_allclose(ours.values[:, :, :3], theirs.values[:, :, :3], rtol=1e-12)
         for length in range(4, 9):
-            logits = decoder.next_logits(sequence[:, :length])  # decode_step: one position
+            logits = decoder.next_logits(sequence[:, :length])  # decode_positions: one position
             expected = model(sequence[:, :length]).data[:, -1]  # full recomputation
             np.testing.assert_allclose(logits, expected, rtol=1e-10, atol=1e-12)
 
