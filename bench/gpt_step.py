@@ -14,6 +14,8 @@ per-round ratios. Not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
+import collections
+import itertools
 import os
 import statistics
 import subprocess
@@ -176,20 +178,13 @@ def run_worker(framework: str, config: str, threads: int | None, shards: int, tu
         step, infer, generate = _torch_worker(cfg, threads)
     batches = _batches(cfg, BATCHES)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    done = [0]
-
-    def steps(count: int) -> list[float]:
-        times = []
-        for _ in range(count):
-            x, y = batches[done[0] % BATCHES]
-            done[0] += 1
-            times.append(_timed(step, x, y))
-        return times
+    training_batches = itertools.cycle(batches)
 
     def handle(request: dict) -> dict:
         op = request["op"]
         if op == "steps":
-            return {"step_ms": steps(request["count"])}
+            chosen = itertools.islice(training_batches, request["count"])
+            return {"step_ms": [_timed(step, x, y) for x, y in chosen]}
         if op == "infer":
             return {"infer_ms": [_timed(infer, x) for x, _ in batches[: request["count"]]]}
         if op == "memory":
@@ -230,15 +225,12 @@ def _torch_available() -> bool:
 
 def _generation(worker: Worker, tokens: int) -> dict[str, float]:
     """Tokens/s with and without the KV cache, alternating, median of a few runs each."""
-    result = {}
+    result: dict[str, list[float]] = collections.defaultdict(list)
     for batch in GENERATION_BATCHES:
-        for use_cache in (True, False):
-            key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
-            result[key] = []
         for _ in range(GENERATION_ROUNDS):
             for use_cache in (True, False):
-                key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
                 request = {"op": "generate", "tokens": tokens, "batch": batch, "cache": use_cache}
+                key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
                 result[key].append(worker.ask(request)["tokens_per_s"])
     return {key: statistics.median(values) for key, values in result.items()}
 

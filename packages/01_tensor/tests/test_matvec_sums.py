@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradstack.tensor.matvec_sums import mean_last, sum_last, sum_rows
+from gradstack.tensor.matvec_sums import _filled, mean_last, sum_last, sum_rows
 
 SHAPES = [(5,), (3, 7), (2, 4, 6), (2, 3, 1, 5), (0, 4), (4, 0)]
 
@@ -43,4 +43,8 @@ def test_the_cached_vectors_cannot_be_changed_by_a_caller():
     x = np.ones((2, 3), dtype=np.float32)
     total = sum_last(x)
     total += 100  # the result is the caller's own array
+    assert sum_last(x).tolist() == [3.0, 3.0]
+    ones = _filled(3, 1.0, np.dtype(np.float32))  # the vector every sum over 3 reuses
+    with pytest.raises(ValueError, match="read-only"):
+        ones[0] = 5.0
     assert sum_last(x).tolist() == [3.0, 3.0]

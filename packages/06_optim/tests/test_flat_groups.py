@@ -26,14 +26,19 @@ def set_grads(params: list[Tensor], step: int, skip: int | None = None) -> None:
         p.grad = None if i == skip else Tensor(grad, dtype="float32")
 
 
+def advance(opt, params: list[Tensor], steps: range, skips: dict[int, int] | None = None) -> None:
+    """Run the updates numbered ``steps``, each with that step's gradients."""
+    for step in steps:
+        set_grads(params, step, (skips or {}).get(step))
+        opt.step()
+
+
 def run(optimizer_class, grouped: bool, steps: int, skips: dict[int, int] | None = None):
     """Parameters after ``steps`` updates, either in one group or one group per parameter."""
     params = make_params()
     groups = params if grouped else [{"params": [p]} for p in params]
     opt = optimizer_class(groups, lr=0.01, weight_decay=0.1)
-    for step in range(steps):
-        set_grads(params, step, (skips or {}).get(step))
-        opt.step()
+    advance(opt, params, range(steps), skips)
     return params, opt
 
 
@@ -70,9 +75,7 @@ def test_resuming_from_a_state_dict_rebuilds_the_flat_buffers_and_matches_an_unb
     resumed_params = [Tensor(p.data.copy(), requires_grad=True, dtype="float32") for p in params]
     resumed = AdamW(resumed_params, lr=0.01, weight_decay=0.1)
     resumed.load_state_dict(saved)
-    for step in range(3, 6):
-        set_grads(resumed_params, step)
-        resumed.step()
+    advance(resumed, resumed_params, range(3, 6))
     for a, b in zip(unbroken, resumed_params):
         np.testing.assert_array_equal(a.data, b.data)
 
@@ -81,15 +84,11 @@ def test_loading_state_into_an_optimizer_that_already_stepped_replaces_its_flat_
     unbroken, _ = run(AdamW, grouped=True, steps=3)
     params, opt = run(AdamW, grouped=True, steps=1)
     saved_state, saved_params = opt.state_dict(), [p.data.copy() for p in params]
-    for step in range(1, 5):  # move on, so the flat buffers hold other moments
-        set_grads(params, step)
-        opt.step()
+    advance(opt, params, range(1, 5))  # move on, so the flat buffers hold other moments
     opt.load_state_dict(saved_state)
     for p, saved in zip(params, saved_params):
         np.copyto(p.data, saved)
-    for step in range(1, 3):
-        set_grads(params, step)
-        opt.step()
+    advance(opt, params, range(1, 3))
     for a, b in zip(unbroken, params):
         np.testing.assert_array_equal(a.data, b.data)
 
