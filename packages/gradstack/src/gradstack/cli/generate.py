@@ -13,16 +13,17 @@ import numpy as np
 
 from gradstack.tensor import manual_seed
 
-from .checkpoint import load_checkpoint_tokenizer, load_model, open_checkpoint
+from .checkpoint import load_checkpoint_tokenizer, load_model, open_run, usage_errors
 from .errors import EXIT_OK, UsageError
 from .textstream import StreamingDecoder
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """Run ``gradstack generate``; returns the exit code."""
-    ckpt = open_checkpoint(args.checkpoint, f"--checkpoint {args.checkpoint}")
-    tokenizer = load_checkpoint_tokenizer(ckpt)
-    model = load_model(ckpt)
+    with usage_errors():
+        ckpt = open_run(args.checkpoint, f"--checkpoint {args.checkpoint}", for_resume=False)
+        tokenizer = load_checkpoint_tokenizer(ckpt)
+        model = load_model(ckpt)
     vocab_size = model.config.vocab_size
     if args.top_k is not None and args.top_k > vocab_size:
         raise UsageError(f"--top-k {args.top_k} is larger than the vocabulary ({vocab_size})")

@@ -24,8 +24,9 @@ from gradstack.optim import AdamW, CosineAnnealingLR
 from gradstack.tensor import Tensor, default_generator, no_grad
 from gradstack.transformer import GPT
 
-from .checkpoint import RunState, save_checkpoint
+from .checkpoint import RunState, save_run
 from .data import Batches
+from .errors import TrainingDiverged
 from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
@@ -62,6 +63,7 @@ class TrainingRun:
     directory: Path
     metrics: MetricsLog
     run_info: dict[str, Any]  # tokenizer kind and data description, for config.json
+    tokenizer_bytes: bytes  # tokenizer.json, saved with every checkpoint
     step: int = 0
     elapsed_before: float = 0.0  # seconds spent in earlier sessions of this run
     last_train_loss: float = math.nan
@@ -82,15 +84,38 @@ class TrainingRun:
     # -- one step -----------------------------------------------------------------
 
     def train_step(self) -> float:
-        """Forward, backward, clip, update on one batch; returns the batch loss."""
+        """Forward, backward, clip, update on one batch; returns the batch loss.
+
+        A non-finite loss or gradient norm stops the run (``TrainingDiverged``) before
+        the update, and nothing is saved after it.
+        """
         inputs, targets = self.batches.sample(default_generator())  # (B, T) each
         s = self.settings
-        loss = training_step(
-            self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
-        )
+        try:
+            with np.errstate(all="ignore"):  # overflow is caught as a non-finite loss below
+                loss = training_step(
+                    self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
+                )
+        except FloatingPointError as error:
+            raise self._diverged(str(error)) from None
         self.schedule.step()
         self.step += 1
         return loss
+
+    def _diverged(self, what: str) -> TrainingDiverged:
+        """The one-line report of a divergence at the step being taken."""
+        s = self.settings
+        kept = (
+            f"nothing was saved after the checkpoint of step {self.saved_step}, which is kept"
+            if self.saved_step is not None
+            else "no checkpoint had been saved yet"
+        )
+        clip = f"a smaller --grad-clip (now {s.grad_clip:g})" if s.grad_clip else "--grad-clip 1"
+        what = what.removeprefix("clip_grad_norm_: ").split(";")[0]
+        return TrainingDiverged(
+            f"training diverged at step {self.step + 1}: {what}; {kept}; try a lower --lr "
+            f"(now {s.lr:g}) or {clip}"
+        )
 
     # -- evaluation ---------------------------------------------------------------
 
@@ -126,7 +151,7 @@ class TrainingRun:
     # -- saving -------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write a checkpoint of the current step (atomically, file by file)."""
+        """Publish a checkpoint of the current step (all or nothing)."""
         state = RunState(
             step=self.step,
             elapsed=self.elapsed,
@@ -135,12 +160,13 @@ class TrainingRun:
             data=self.run_info["data"],
             rng=default_generator().bit_generator.state,
         )
-        save_checkpoint(
+        save_run(
             self.directory,
             self.model,
             self.optimizer.state_dict(),
             self.schedule.state_dict(),
             state,
+            self.tokenizer_bytes,
             self.metrics.to_bytes(),
         )
         self.saved_step = self.step
