@@ -50,7 +50,8 @@ def _durable(step: Callable[..., Any], *args: Any) -> Any:
             if kind == "kill":
                 os._exit(FAULT_EXIT_CODE)
             code = _FAULTS[kind]
-            raise OSError(code, os.strerror(code), str(args[0]) if args else None)
+            where = [str(arg) for arg in args[:1] if isinstance(arg, (str, Path))]
+            raise OSError(code, os.strerror(code), *where)
     return step(*args)
 
 

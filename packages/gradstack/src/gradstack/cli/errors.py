@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # ``gradstack check``: a gradient check failed
 EXIT_USAGE = 2  # bad flags, bad data, bad checkpoint, out of memory, disk errors
@@ -15,3 +17,16 @@ class UsageError(Exception):
 
 class TrainingDiverged(Exception):
     """A non-finite loss or gradient norm: printed as one line, exit ``EXIT_DIVERGED``."""
+
+
+def quiet_numeric_warnings() -> None:
+    """Silence NumPy's overflow/invalid-value warnings for this process (every thread).
+
+    The command checks losses, gradients, weights and logits for NaN and inf itself and
+    reports them in one line; the warnings would only add lines to stderr.
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message="(overflow|invalid value|divide by zero) encountered",
+        category=RuntimeWarning,
+    )

@@ -7,6 +7,7 @@ The prompt is printed first, then each new token's text as soon as it is stable
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from gradstack.tensor import manual_seed
 
 from .checkpoint import load_checkpoint_tokenizer, load_model, open_run, usage_errors
-from .errors import EXIT_OK, UsageError
+from .errors import EXIT_OK, UsageError, quiet_numeric_warnings
 from .textstream import StreamingDecoder
 
 
@@ -35,18 +36,23 @@ def run_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"--prompt: {error}") from None
     if args.seed is not None:
         manual_seed(args.seed)
+    quiet_numeric_warnings()
     stream = model.generate_stream(
         np.asarray([prompt]), args.max_new_tokens, temperature=args.temperature, top_k=args.top_k
     )
-    out = sys.stdout
-    out.write(args.prompt)
-    out.flush()
-    decoder = StreamingDecoder(tokenizer)
-    for column in stream:  # (B=1,)
-        piece = decoder.feed(int(column[0]))
-        if piece:
-            out.write(piece)
-            out.flush()
+    try:
+        first = next(stream, None)  # non-finite logits fail here, before any output
+        out = sys.stdout
+        out.write(args.prompt)
+        out.flush()
+        decoder = StreamingDecoder(tokenizer)
+        for column in itertools.chain([first] if first is not None else [], stream):  # (B=1,)
+            piece = decoder.feed(int(column[0]))
+            if piece:
+                out.write(piece)
+                out.flush()
+    except ValueError as error:  # the model's logits are NaN or inf
+        raise UsageError(f"--checkpoint {args.checkpoint}: {error}") from None
     out.write(decoder.finish() + "\n")
     out.flush()
     return EXIT_OK

@@ -26,7 +26,7 @@ from gradstack.transformer import GPT
 
 from .checkpoint import RunState, save_run
 from .data import Batches
-from .errors import TrainingDiverged
+from .errors import TrainingDiverged, UsageError
 from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
@@ -102,8 +102,8 @@ class TrainingRun:
         self.step += 1
         return loss
 
-    def _diverged(self, what: str) -> TrainingDiverged:
-        """The one-line report of a divergence at the step being taken."""
+    def _diverged(self, what: str, step: int | None = None) -> TrainingDiverged:
+        """The one-line report of a divergence at ``step`` (default: the one being taken)."""
         s = self.settings
         kept = (
             f"nothing was saved after the checkpoint of step {self.saved_step}, which is kept"
@@ -113,7 +113,7 @@ class TrainingRun:
         clip = f"a smaller --grad-clip (now {s.grad_clip:g})" if s.grad_clip else "--grad-clip 1"
         what = what.removeprefix("clip_grad_norm_: ").split(";")[0]
         return TrainingDiverged(
-            f"training diverged at step {self.step + 1}: {what}; {kept}; try a lower --lr "
+            f"training diverged at step {step or self.step + 1}: {what}; {kept}; try a lower --lr "
             f"(now {s.lr:g}) or {clip}"
         )
 
@@ -151,7 +151,10 @@ class TrainingRun:
     # -- saving -------------------------------------------------------------------
 
     def save(self) -> None:
-        """Publish a checkpoint of the current step (all or nothing)."""
+        """Publish a checkpoint of the current step (all or nothing); never NaN weights."""
+        for name, parameter in self.model.named_parameters():
+            if not np.isfinite(parameter.data).all():
+                raise self._diverged(f"the weights ({name}) are not finite", self.step)
         state = RunState(
             step=self.step,
             elapsed=self.elapsed,
@@ -160,15 +163,26 @@ class TrainingRun:
             data=self.run_info["data"],
             rng=default_generator().bit_generator.state,
         )
-        save_run(
-            self.directory,
-            self.model,
-            self.optimizer.state_dict(),
-            self.schedule.state_dict(),
-            state,
-            self.tokenizer_bytes,
-            self.metrics.to_bytes(),
-        )
+        try:
+            save_run(
+                self.directory,
+                self.model,
+                self.optimizer.state_dict(),
+                self.schedule.state_dict(),
+                state,
+                self.tokenizer_bytes,
+                self.metrics.to_bytes(),
+            )
+        except OSError as error:  # disk full, read-only, failing: the last checkpoint stays
+            kept = (
+                f"the checkpoint of step {self.saved_step} is kept"
+                if self.saved_step is not None
+                else "no checkpoint was saved"
+            )
+            raise UsageError(
+                f"cannot save the checkpoint of step {self.step} in {self.directory}: "
+                f"{error.strerror or error}; {kept}"
+            ) from None
         self.saved_step = self.step
 
     # -- the loop -----------------------------------------------------------------
@@ -213,6 +227,8 @@ class TrainingRun:
         bar.set_postfix_str(f"loss {self.last_train_loss:.3f}, {tokens_per_s:,.0f} tok/s")
         if evaluate:
             self.last_val_loss = self.held_out_loss()
+            if not math.isfinite(self.last_val_loss):  # a diverged model: do not save it
+                raise self._diverged(f"the held-out loss is {self.last_val_loss}", self.step)
             row["val_loss"] = round(self.last_val_loss, 6)
             report = (
                 f"step {self.step}: train loss {self.last_train_loss:.4f}, "

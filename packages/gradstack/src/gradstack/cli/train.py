@@ -35,7 +35,7 @@ from .data import (
     text_digest,
     unigram_loss,
 )
-from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError, quiet_numeric_warnings
 from .interrupt import StopOnInterrupt
 from .lock import RunLock, check_not_locked
 from .loop import TrainingRun
@@ -298,6 +298,7 @@ def run_train(args: argparse.Namespace) -> int:
         with ckpt_files.usage_errors():
             run, stop_at = _prepare(args, lock)
         apply_process_settings(args)
+        quiet_numeric_warnings()
         with StopOnInterrupt() as interrupt:
             outcome = run.run(stop_at, interrupt)
         plotted = run.finish_plot()
