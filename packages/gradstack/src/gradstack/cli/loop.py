@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gradstack.losses import cross_entropy
-from gradstack.optim import AdamW, CosineAnnealingLR
+from gradstack.optim import AdamW, CosineAnnealingLR, state_to_arrays
 from gradstack.tensor import Tensor, default_generator, no_grad
 from gradstack.transformer import GPT
 
@@ -152,9 +152,14 @@ class TrainingRun:
 
     def save(self) -> None:
         """Publish a checkpoint of the current step (all or nothing); never NaN weights."""
-        for name, parameter in self.model.named_parameters():
-            if not np.isfinite(parameter.data).all():
-                raise self._diverged(f"the weights ({name}) are not finite", self.step)
+        optimizer_state = self.optimizer.state_dict()
+        arrays = {f"weights {name}": p.data for name, p in self.model.named_parameters()}
+        arrays.update(
+            (f"optimizer state {k}", v) for k, v in state_to_arrays(optimizer_state).items()
+        )
+        for name, array in arrays.items():
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise self._diverged(f"the {name} are not finite", self.step)
         state = RunState(
             step=self.step,
             elapsed=self.elapsed,
@@ -167,7 +172,7 @@ class TrainingRun:
             save_run(
                 self.directory,
                 self.model,
-                self.optimizer.state_dict(),
+                optimizer_state,
                 self.schedule.state_dict(),
                 state,
                 self.tokenizer_bytes,
