@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 from gradstack.optim import AdamW, CosineAnnealingLR, weight_decay_groups
 from gradstack.tensor import default_generator, manual_seed
 from gradstack.tokenization import BPETokenizer, CharTokenizer
-from gradstack.transformer import GPT, Checkpoint, clean_leftovers, holds_checkpoint
+from gradstack.transformer import GPT, Checkpoint
 
 from . import checkpoint as ckpt_files
 from .data import (
@@ -37,9 +36,9 @@ from .data import (
 )
 from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError, quiet_numeric_warnings
 from .interrupt import StopOnInterrupt
-from .lock import RunLock, check_not_locked
 from .loop import TrainingRun
 from .metrics import MetricsLog
+from .run_folder import claim_new_directory, new_run_directory, open_resumed
 from .settings import TrainSettings, new_settings, resumed_settings
 from .speed import apply_process_settings
 from .train_args import add_train_arguments
@@ -84,26 +83,6 @@ def _prompt(tokenizer: Any, val: np.ndarray) -> list[int]:
         return [int(val[0])]
 
 
-def _out_directory(args: argparse.Namespace) -> Path:
-    """The new run's directory: ``--out`` or ``runs/<timestamp>``; never an existing run."""
-    directory = Path(args.out or time.strftime("runs/%Y%m%d-%H%M%S"))
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"--out {directory}: exists and is not a directory")
-    if directory.is_dir():
-        check_not_locked(directory, f"--out {directory}")
-        _refuse_a_run(directory)
-    return directory
-
-
-def _refuse_a_run(directory: Path) -> None:
-    """``--out`` must not hold a checkpoint (a folder without one counts as empty)."""
-    if holds_checkpoint(directory):
-        raise UsageError(
-            f"--out {directory}: already holds a checkpoint; continue it with "
-            f"`gradstack train --resume {directory}` or choose another --out"
-        )
-
-
 @dataclass
 class Corpus:
     """The encoded text of a run, its tokenizer and where it came from."""
@@ -131,29 +110,18 @@ class Start:
         return 0 if self.ckpt is None else ckpt_files.step_of(self.ckpt)
 
 
-def _open_resumed(args: argparse.Namespace, lock: ExitStack) -> Checkpoint:
-    """Lock the folder of ``--resume``, clean what an interrupted save left, open the run."""
-    label = f"--resume {args.resume}"
-    directory = Path(args.resume)
-    if not directory.is_dir():
-        raise UsageError(f"{label}: no such checkpoint directory")
-    lock.enter_context(RunLock(directory, label))
-    clean_leftovers(directory)
-    return ckpt_files.open_run(args.resume, label, for_resume=True)
-
-
 def _start(args: argparse.Namespace, lock: ExitStack) -> Start:
     """Settings, directory, checkpoint (when resuming, its folder locked) and stop step."""
     if args.resume is not None and args.out is not None:
         raise UsageError("--out cannot be combined with --resume (a run saves into its own dir)")
     ckpt = None
     if args.resume is not None:
-        ckpt = _open_resumed(args, lock)
+        ckpt = open_resumed(args, lock)
         settings = resumed_settings(args, ckpt.meta["training"])
         directory = ckpt.directory
     else:
         settings = new_settings(args)
-        directory = _out_directory(args)
+        directory = new_run_directory(args)
     stop_at = settings.steps if args.stop_at is None else args.stop_at
     start = Start(settings, directory, ckpt, stop_at)
     if start.step >= settings.steps:
@@ -197,18 +165,6 @@ def _tokenizer_bytes(tokenizer: Any) -> bytes:
         return path.read_bytes()
 
 
-def _claim_new_directory(directory: Path, lock: ExitStack) -> None:
-    """Create and lock a new run's folder; check again that it holds no run, clean it."""
-    label = f"--out {directory}"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"{label}: cannot write there ({error.strerror})") from None
-    lock.enter_context(RunLock(directory, label))
-    _refuse_a_run(directory)
-    clean_leftovers(directory)
-
-
 def _restore(
     ckpt: Checkpoint, model: GPT, optimizer: AdamW, schedule: CosineAnnealingLR
 ) -> list[dict[str, Any]]:
@@ -244,7 +200,7 @@ def _prepare(args: argparse.Namespace, lock: ExitStack) -> tuple[TrainingRun, in
     optimizer, schedule = _build_optimizer(model, settings)
     rows = [] if ckpt is None else _restore(ckpt, model, optimizer, schedule)
     if ckpt is None:
-        _claim_new_directory(directory, lock)
+        claim_new_directory(directory, lock)
     tokenizer = (
         _tokenizer_bytes(corpus.tokenizer) if ckpt is None else ckpt_files.tokenizer_bytes(ckpt)
     )
