@@ -101,6 +101,23 @@ def test_resume_with_a_damaged_config(
     assert snapshot(run_copy) == before
 
 
+@pytest.mark.parametrize(
+    ("pointer", "words"),
+    [("gen-000099\n", "CURRENT names gen-000099, which is missing"),
+     ("../elsewhere\n", "CURRENT does not name a generation")],
+)  # fmt: skip
+def test_a_damaged_pointer(
+    cli: Any, tmp_path: Path, run_copy: Path, pointer: str, words: str
+) -> None:
+    (run_copy / "CURRENT").write_text(pointer)
+    before = snapshot(run_copy)
+    result = cli.run("train", "--resume", str(run_copy), *MORE, cwd=tmp_path)
+    cli.assert_error(result, "train", words)
+    cli.assert_error(cli.run("generate", "--checkpoint", str(run_copy), cwd=tmp_path),
+                     "generate", words)  # fmt: skip
+    assert snapshot(run_copy) == before
+
+
 def test_generate_with_a_model_too_large_for_memory(
     cli: Any, tmp_path: Path, run_copy: Path
 ) -> None:

@@ -176,10 +176,13 @@ def clean_leftovers(directory: Path) -> list[str]:
     Hidden temporaries (``.gen-*.tmp-*`` folders, ``.*.tmp`` files) and generations newer
     than the one ``CURRENT`` names. Call it only while no other process saves there.
     """
-    removed = []
+    removed: list[str] = []
     if not directory.is_dir():
         return removed
-    current = read_pointer(directory)
+    try:
+        current = read_pointer(directory)
+    except ValueError:  # a damaged pointer: remove temporaries only; the reader reports it
+        current = None
     for entry in sorted(directory.iterdir()):
         number = generation_number(entry.name)
         stale_temp = entry.name.startswith(".") and ".tmp" in entry.name
@@ -190,6 +193,6 @@ def clean_leftovers(directory: Path) -> list[str]:
             else:
                 entry.unlink(missing_ok=True)
             removed.append(entry.name)
-    if removed:
+    if removed and current is not None:
         prune(directory)
     return removed
