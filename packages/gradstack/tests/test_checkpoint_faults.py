@@ -100,8 +100,9 @@ def kill_and_recover(cli: Any, setup: dict, at: int) -> str:
     generated = command("generate", "--checkpoint", run, "--max-new-tokens", "8", cwd=work)
     assert generated.returncode == 0, (at, generated.stderr)
     assert len(generated.stdout) == len("\n") + 8 + 1, generated.stdout  # prompt "\n"
-    if held == 20:
-        return "step 20"  # the new checkpoint was published: nothing left to resume
+    if held == 20:  # the new checkpoint was published: nothing left to resume
+        same_state(cli, folder, setup["whole"])
+        return "step 20"
     resumed = command("train", "--resume", run, cwd=work)
     assert resumed.returncode == 0, (at, resumed.stderr)
     assert "resuming at step 10" in resumed.stdout
