@@ -112,9 +112,10 @@ class TrainingRun:
         )
         clip = f"a smaller --grad-clip (now {s.grad_clip:g})" if s.grad_clip else "--grad-clip 1"
         what = what.removeprefix("clip_grad_norm_: ").split(";")[0]
+        at = self.step + 1 if step is None else step
         return TrainingDiverged(
-            f"training diverged at step {step or self.step + 1}: {what}; {kept}; try a lower --lr "
-            f"(now {s.lr:g}) or {clip}"
+            f"training diverged at step {at}: {what}; {kept}; try a lower --lr (now {s.lr:g}) "
+            f"or {clip}"
         )
 
     # -- evaluation ---------------------------------------------------------------
