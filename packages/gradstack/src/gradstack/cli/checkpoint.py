@@ -28,7 +28,7 @@ from gradstack.transformer import (
     GPT,
     Checkpoint,
     CheckpointError,
-    CheckpointMissing,
+    holds_checkpoint,
     npz_bytes,
     open_checkpoint,
     save_checkpoint,
@@ -102,15 +102,12 @@ def open_run(path: str, label: str, *, for_resume: bool) -> Checkpoint:
 
     ``for_resume``: a folder without a checkpoint gets a message saying what to do.
     """
-    try:
-        ckpt = open_checkpoint(path, label)
-    except CheckpointMissing as error:
-        if for_resume and Path(path).is_dir() and "holds no checkpoint" in str(error):
-            raise UsageError(
-                f"{label}: holds no checkpoint (the run stopped before its first save); "
-                f"start it again with `gradstack train --out {path}`"
-            ) from None
-        raise
+    if for_resume and Path(path).is_dir() and not holds_checkpoint(path):
+        raise UsageError(
+            f"{label}: holds no checkpoint (the run stopped before its first save); "
+            f"start it again with `gradstack train --out {path}`"
+        )
+    ckpt = open_checkpoint(path, label)
     if for_resume or "step" in ckpt.meta:
         check_run_meta(label, ckpt.meta, ckpt.config.to_dict())
     if for_resume:
