@@ -6,6 +6,7 @@ from . import rules
 from .__about__ import __version__
 from .engine import backward, grad, sum_to_shape, topological_order
 from .gradcheck import GradcheckResult, check_gradients, gradcheck
+from .graph_dot import render_dot, to_dot
 from .parallel import data_parallel_backward, shard_batch, suggest_shards
 from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
 
@@ -25,10 +26,12 @@ __all__ = [
     "missing_rules",
     "no_grad",
     "register_rule",
+    "render_dot",
     "rules",
     "set_grad_enabled",
     "shard_batch",
     "suggest_shards",
     "sum_to_shape",
+    "to_dot",
     "topological_order",
 ]
