@@ -7,7 +7,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
-from .tensor import Tensor, apply, as_tensor
+from .tensor import Tensor, apply, as_tensor, set_op_hook
 
 __all__ = [
     "OPS",
@@ -32,6 +32,7 @@ __all__ = [
     "randn",
     "register_op",
     "set_grad_enabled",
+    "set_op_hook",
     "split",
     "stack",
     "tensor",

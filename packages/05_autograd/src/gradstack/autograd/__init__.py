@@ -9,10 +9,12 @@ from .flow_report import FlowReport, FlowRow, flow_report
 from .gradcheck import GradcheckResult, check_gradients, gradcheck
 from .graph_dot import render_dot, to_dot
 from .parallel import data_parallel_backward, shard_batch, suggest_shards
+from .profiler import ProfileRow, profile
 from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
 
 __all__ = [
     "NOT_DIFFERENTIATED",
+    "ProfileRow",
     "RULES",
     "FlowReport",
     "FlowRow",
@@ -28,6 +30,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "missing_rules",
+    "profile",
     "no_grad",
     "register_rule",
     "render_dot",
