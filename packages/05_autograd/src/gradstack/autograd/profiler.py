@@ -140,10 +140,15 @@ class profile:  # noqa: N801 (a context manager named like PyTorch's torch.profi
         if len(rows) > row_limit:
             lines.append(f"... {len(rows) - row_limit} more rows")
         covered = sum(row.total for row in rows)
+        rest = (
+            "threads ran at once"
+            if covered > wall
+            else "the rest is Python between ops, the engine's walk and work that is not an op "
+            "(an optimizer step)"
+        )
         lines.append(
             f"recorded: {covered * 1e3:.2f} ms of {wall * 1e3:.2f} ms wall "
-            f"({100 * covered / wall if wall > 0 else 0.0:.1f}%); the rest is Python between "
-            "ops, the engine's walk and work that is not an op (an optimizer step)"
+            f"({100 * covered / wall if wall > 0 else 0.0:.1f}%); {rest}"
         )
         return "\n".join(lines)
 

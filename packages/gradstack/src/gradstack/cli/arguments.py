@@ -98,3 +98,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="seed for init and data (default: 0)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then profile one more step and print where its time went, op by op "
+        "(gradstack.autograd.profile)",
+    )

@@ -210,6 +210,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
         saved_step=None if ckpt is None else start,
         elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
         baseline=unigram_loss(corpus.train, corpus.val, corpus.tokenizer.vocab_size),
+        flow_report=args.flow_report,
     )
     run.metrics.rewrite()
     _announce(run, corpus.source, len(corpus.train), len(corpus.val))
