@@ -50,3 +50,27 @@ def test_check_shows_all_37_gpt_parameters_receive_gradients(cli: Any, tmp_path:
     assert re.search(r"^37/37 parameter tensors have gradients", result.stdout, re.M)
     assert "✅ all 37 GPT parameter tensors receive gradients" in result.stdout
     assert re.search(r"^lm_head\.weight\s+\(20, 16\)\s+yes\s", result.stdout, re.M)
+
+
+def test_generate_attention_map_writes_the_heat_map_grid(
+    cli: Any, tmp_path: Path, trained_run: Path
+) -> None:
+    args = ("generate", "--checkpoint", str(trained_run), "--prompt", "def f", "--seed", "1")
+    result = cli.run(*args, "--max-new-tokens", "5", "--attention-map", "att.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "att.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # TINY: one layer of two heads; "def f" is five character tokens
+    assert result.stderr.strip() == (
+        "gradstack generate: attention maps (1 layers x 2 heads over 5 prompt tokens) "
+        "written to att.png"
+    )
+    assert result.stdout.startswith("def f") and len(result.stdout) == len("def f") + 5 + 1
+
+
+def test_generate_attention_map_wants_a_picture_file(
+    cli: Any, tmp_path: Path, trained_run: Path
+) -> None:
+    args = ("generate", "--checkpoint", str(trained_run), "--attention-map", "att.txt")
+    result = cli.run(*args, cwd=tmp_path)
+    cli.assert_error(result, "generate", "--attention-map att.txt: name a .png, .svg or .pdf file")
+    assert not (tmp_path / "att.txt").exists()

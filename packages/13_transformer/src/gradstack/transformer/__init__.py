@@ -3,6 +3,7 @@
 from gradstack.tensor import load_kernels
 
 from .__about__ import __version__
+from .attention_maps import attention_maps, draw_attention_maps, token_labels
 from .block import TransformerBlock
 from .config import GPTConfig
 from .gpt import GPT
@@ -10,6 +11,17 @@ from .layer_norm import layer_norm
 from .mlp import MLP
 from .normalization import LayerNorm
 
-__all__ = ["GPT", "MLP", "GPTConfig", "LayerNorm", "TransformerBlock", "__version__", "layer_norm"]
+__all__ = [
+    "GPT",
+    "MLP",
+    "GPTConfig",
+    "LayerNorm",
+    "TransformerBlock",
+    "__version__",
+    "attention_maps",
+    "draw_attention_maps",
+    "layer_norm",
+    "token_labels",
+]
 
 load_kernels(__name__)  # kernels/: layer norm on rows and cached decoding on arrays

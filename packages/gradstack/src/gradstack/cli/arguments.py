@@ -53,6 +53,12 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="make the sample reproducible (default: a fresh random one)",
     )
+    parser.add_argument(
+        "--attention-map",
+        metavar="FILE.png",
+        help="first draw each layer's and head's attention over the prompt as a grid of "
+        "heat maps into FILE (.png, .svg or .pdf; needs matplotlib)",
+    )
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
