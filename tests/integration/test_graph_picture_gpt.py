@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from gradstack.autograd import to_dot
+from gradstack.autograd import render_dot, to_dot
 from gradstack.losses import cross_entropy
 from gradstack.tensor import AccumulateGrad, Tensor, manual_seed
 from gradstack.transformer import GPT
@@ -119,3 +119,19 @@ def test_depth_one_opens_the_blocks_into_their_four_parts(gpt_loss):
             f"blocks.{i}.ln2 (LayerNorm)",
             f"blocks.{i}.mlp (MLP)",
         } <= titles
+
+
+def test_render_dot_with_the_viz_extra_writes_a_picture_or_says_dot_is_missing(gpt_loss, tmp_path):
+    """With the graphviz package: an SVG where Graphviz's `dot` program is, else the DOT."""
+    graphviz = pytest.importorskip("graphviz", reason="the integration env installs autograd[viz]")
+    model, loss = gpt_loss
+    dot = to_dot(loss, model, depth=0)
+    written = render_dot(dot, tmp_path / "gpt.svg")
+    try:
+        graphviz.version()
+    except graphviz.ExecutableNotFound:
+        assert written == tmp_path / "gpt.dot" and written.read_text() == dot
+    else:
+        assert written == tmp_path / "gpt.svg"
+        svg = written.read_text()
+        assert "<svg" in svg and svg.count("blocks.") == 2  # one box title per block

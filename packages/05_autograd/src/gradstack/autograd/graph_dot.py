@@ -10,8 +10,8 @@ nested deeper than that many levels into one box each (``depth=0`` draws one box
 Which module an op belongs to is not recorded during the forward pass, so it is inferred:
 an op that reads parameters belongs to the module holding them; an op that reads none
 belongs to the innermost module shared by the ops that made its inputs, and when they
-share only the root or a container (a residual ``x + sublayer(x)``), to the module of the
-most recently computed input, the sublayer it closes.
+share only the root or a container (a residual ``x + sublayer(x)``), to the module, one
+level below that, of the most recently computed input: the block whose sublayer it closes.
 """
 
 from __future__ import annotations
@@ -98,6 +98,17 @@ class _ModuleMap:
         return None
 
 
+def _child_towards(outer: str, inner: str, containers: set[str]) -> str:
+    """The first module below ``outer`` on the way to ``inner`` that is not a container."""
+    outer_parts = outer.split(".") if outer else []
+    inner_parts = inner.split(".") if inner else []
+    for end in range(len(outer_parts) + 1, len(inner_parts) + 1):
+        prefix = ".".join(inner_parts[:end])
+        if prefix not in containers:
+            return prefix
+    return inner
+
+
 def _owners(order: list[Node], modules: _ModuleMap) -> dict[int, str]:
     """The module path each op is attributed to (see the module docstring)."""
     owner: dict[int, str] = {}
@@ -118,7 +129,7 @@ def _owners(order: list[Node], modules: _ModuleMap) -> dict[int, str]:
         shared = _common_prefix([owner[id(p)] for p in producers])
         if len(producers) > 1 and (not shared or shared in modules.containers):
             latest = max(producers, key=lambda p: position[id(p)])
-            shared = owner[id(latest)]
+            shared = _child_towards(shared, owner[id(latest)], modules.containers)
         owner[id(node)] = shared
     return owner
 
