@@ -157,69 +157,92 @@ def _graph_of(tensor: Tensor) -> tuple[list[Node], dict[int, Tensor], list[Tenso
     return order, outputs, list(leaves.values())
 
 
+class _DotWriter:
+    """Assigns picture ids (leaves, ops, collapsed boxes) and writes the DOT lines."""
+
+    def __init__(self, modules: _ModuleMap, owners: dict[int, str], depth: int | None) -> None:
+        self.modules = modules
+        self.owners = owners
+        self.depth = depth
+        self.ids: dict[int, str] = {}
+        self.boxes: dict[str, _Box] = {}
+        self.lines = [
+            "digraph gradstack {",
+            "  rankdir=TB;",
+            '  node [fontname="Helvetica", fontsize=10];',
+        ]
+
+    def _box(self, path: str) -> _Box:
+        if path not in self.boxes:
+            kind = self.modules.kinds.get(path, "Module")
+            self.boxes[path] = _Box(f"box{len(self.boxes)}", path, kind)
+        return self.boxes[path]
+
+    def leaf(self, i: int, leaf: Tensor) -> None:
+        """A leaf node, or its parameter counted in the box of its collapsed module."""
+        name = self.modules.names.get(id(leaf))
+        box = self.modules.box_for(name.rpartition(".")[0], self.depth) if name else None
+        if box is not None:
+            self.ids[id(leaf)] = self._box(box).key
+            self.boxes[box].parameters.append(name)
+            return
+        self.ids[id(leaf)] = f"leaf{i}"
+        label = (
+            f"{name or 'tensor'}\n{_describe(leaf.shape, leaf.dtype)}"
+            f"\nrequires_grad={leaf.requires_grad}"
+        )
+        color = "lightblue" if leaf.requires_grad else "lightgrey"
+        self.lines.append(
+            f"  leaf{i} [label={_quote(label)}, shape=box, style=filled, fillcolor={color}];"
+        )
+
+    def op(self, i: int, node: Node, out: Tensor) -> None:
+        """An op node (name, output shape and dtype, module), or one more op of a box."""
+        owner = self.owners[id(node)]
+        box = self.modules.box_for(owner, self.depth)
+        if box is not None:
+            self.ids[id(node)] = self._box(box).key
+            self.boxes[box].ops += 1
+            return
+        self.ids[id(node)] = f"op{i}"
+        label = f"{node.name()}\n{_describe(out.shape, out.dtype)}"
+        if owner:
+            label += f"\n{owner}"
+        self.lines.append(f"  op{i} [label={_quote(label)}, shape=ellipse];")
+
+    def finish(self, order: list[Node]) -> str:
+        """The boxes, then one edge per (input, consumer) pair in data-flow order."""
+        for box in self.boxes.values():
+            label = (
+                f"{box.path} ({box.kind})\n{box.ops} ops, {len(box.parameters)} parameter tensors"
+            )
+            self.lines.append(
+                f"  {box.key} [label={_quote(label)}, shape=box3d, "
+                "style=filled, fillcolor=lightyellow];"
+            )
+        seen: set[tuple[str, str]] = set()
+        for node in order:
+            head = self.ids[id(node)]
+            for t in node.inputs:
+                source = self.ids[id(t.grad_fn) if t.grad_fn is not None else id(t)]
+                if source != head and (source, head) not in seen:
+                    seen.add((source, head))
+                    self.lines.append(f"  {source} -> {head};")
+        return "\n".join(self.lines) + "\n}\n"
+
+
 def to_dot(tensor: Tensor, module: Module | None = None, depth: int | None = None) -> str:
     """Graphviz DOT text of the graph that computed ``tensor``, leaves named from ``module``."""
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise ValueError(f"to_dot: depth must be None or an int >= 0, got {depth!r}")
     modules = _ModuleMap(module)
     order, outputs, leaves = _graph_of(tensor)
-    owners = _owners(order, modules)
-    ids: dict[int, str] = {}
-    boxes: dict[str, _Box] = {}
-    lines = [
-        "digraph gradstack {",
-        "  rankdir=TB;",
-        '  node [fontname="Helvetica", fontsize=10];',
-    ]
-
-    def box_id(path: str) -> str:
-        if path not in boxes:
-            boxes[path] = _Box(f"box{len(boxes)}", path, modules.kinds.get(path, "Module"))
-        return boxes[path].key
-
+    writer = _DotWriter(modules, _owners(order, modules), depth)
     for i, leaf in enumerate(leaves):
-        name = modules.names.get(id(leaf))
-        box = modules.box_for(name.rpartition(".")[0], depth) if name else None
-        if box is not None:
-            ids[id(leaf)] = box_id(box)
-            boxes[box].parameters.append(name)
-            continue
-        ids[id(leaf)] = f"leaf{i}"
-        title = name if name else "tensor"
-        label = f"{title}\n{_describe(leaf.shape, leaf.dtype)}\nrequires_grad={leaf.requires_grad}"
-        color = "lightblue" if leaf.requires_grad else "lightgrey"
-        lines.append(
-            f"  leaf{i} [label={_quote(label)}, shape=box, style=filled, fillcolor={color}];"
-        )
+        writer.leaf(i, leaf)
     for i, node in enumerate(order):
-        box = modules.box_for(owners[id(node)], depth)
-        if box is not None:
-            ids[id(node)] = box_id(box)
-            boxes[box].ops += 1
-            continue
-        ids[id(node)] = f"op{i}"
-        out = outputs[id(node)]
-        label = f"{node.name()}\n{_describe(out.shape, out.dtype)}"
-        if module is not None and owners[id(node)]:
-            label += f"\n{owners[id(node)]}"
-        lines.append(f"  op{i} [label={_quote(label)}, shape=ellipse];")
-    for box in boxes.values():
-        count = len(box.parameters)
-        label = f"{box.path} ({box.kind})\n{box.ops} ops, {count} parameter tensors"
-        lines.append(
-            f"  {box.key} [label={_quote(label)}, shape=box3d, "
-            "style=filled, fillcolor=lightyellow];"
-        )
-    seen: set[tuple[str, str]] = set()
-    for node in order:
-        head = ids[id(node)]
-        for t in node.inputs:
-            source = ids[id(t.grad_fn) if t.grad_fn is not None else id(t)]
-            if source != head and (source, head) not in seen:
-                seen.add((source, head))
-                lines.append(f"  {source} -> {head};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        writer.op(i, node, outputs[id(node)])
+    return writer.finish(order)
 
 
 def render_dot(dot: str, path: str | Path) -> Path:
