@@ -52,11 +52,26 @@ def test_check_shows_all_37_gpt_parameters_receive_gradients(cli: Any, tmp_path:
     assert re.search(r"^lm_head\.weight\s+\(20, 16\)\s+yes\s", result.stdout, re.M)
 
 
+def has_matplotlib() -> bool:
+    """Whether the optional plot extra imports here (and so in the command's process)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def test_generate_attention_map_writes_the_heat_map_grid(
     cli: Any, tmp_path: Path, trained_run: Path
 ) -> None:
     args = ("generate", "--checkpoint", str(trained_run), "--prompt", "def f", "--seed", "1")
     result = cli.run(*args, "--max-new-tokens", "5", "--attention-map", "att.png", cwd=tmp_path)
+    if not has_matplotlib():  # without the plot extra: it says so
+        cli.assert_error(
+            result, "generate", '--attention-map needs matplotlib: pip install "gradstack[plot]"'
+        )
+        assert not (tmp_path / "att.png").exists() and result.stdout == ""
+        return
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "att.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # TINY: one layer of two heads; "def f" is five character tokens
