@@ -107,3 +107,13 @@ def test_table_lists_rows_by_time_and_the_covered_share():
     assert lines[4] == f"... {len(totals) - 2} more rows"
     assert lines[5].startswith("recorded: ")
     assert str(prof) == prof.table()
+
+
+def test_table_sorts_by_calls_and_names_a_bad_key():
+    model = mlp(8)
+    with profile() as prof:
+        model(Tensor(np.ones((2, 8), dtype=np.float32))).sum().backward()
+    first = prof.table(sort_by="calls").splitlines()[2].split()
+    assert first[:3] in (["linear", "forward", "3"], ["LinearBackward", "backward", "3"])
+    with pytest.raises(ValueError, match="profile.table: sort_by must be one of"):
+        prof.table(sort_by="name")

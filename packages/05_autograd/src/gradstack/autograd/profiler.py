@@ -23,6 +23,7 @@ import numpy as np
 from gradstack.tensor import Node, Op, Tensor, apply, set_op_hook
 
 _active: profile | None = None
+_SORT_KEYS = ("total", "mean", "calls", "bytes")
 
 
 def active() -> profile | None:
@@ -121,9 +122,12 @@ class profile:  # noqa: N801 (a context manager named like PyTorch's torch.profi
         """Seconds spent inside recorded ops and rules."""
         return sum(row.total for row in self.key_averages())
 
-    def table(self, row_limit: int = 20) -> str:
-        """The top ``row_limit`` rows by total time, and how much of the wall time they cover."""
-        rows = self.key_averages()
+    def table(self, sort_by: str = "total", row_limit: int = 20) -> str:
+        """The top ``row_limit`` rows by ``sort_by`` (total, mean, calls or bytes), and the
+        share of the wall time they cover."""
+        if sort_by not in _SORT_KEYS:
+            raise ValueError(f"profile.table: sort_by must be one of {_SORT_KEYS}, got {sort_by!r}")
+        rows = sorted(self.key_averages(), key=lambda row: getattr(row, sort_by), reverse=True)
         wall = self.wall if self._started is None else perf_counter() - self._started
         width = max([len("name")] + [len(row.name) for row in rows[:row_limit]])
         header = (
