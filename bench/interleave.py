@@ -51,6 +51,7 @@ class Worker:
             if line.startswith("{"):
                 return json.loads(line)
         errors = self.process.stderr.read() if self.process.stderr else ""
+        self.process.wait(timeout=60)  # reaped: close() then sees it exited, asks nothing
         raise RuntimeError(f"benchmark worker {self.name} exited:\n{errors}")
 
     def close(self) -> None:

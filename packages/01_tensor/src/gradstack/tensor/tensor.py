@@ -7,7 +7,7 @@ Gradient rules live in the gradstack-autograd package; ``backward`` imports it l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 from .checks import normalize_dim, normalize_dims, parse_shape
 from .convert import is_floating, scalar_array, to_array
 from .grad_mode import _GradMode
+from .kernel_registry import _KernelMode
 from .node import Node
 from .ops import arithmetic, comparison, elementwise, indexing, reductions
 from .ops import shape as shape_ops
@@ -400,8 +401,32 @@ class Tensor:
         return apply(indexing.masked_fill, self, mask=mask_array, value=value)
 
 
+# A callable that sees every op before it runs (gradstack.autograd.profile installs one);
+# None, the default, costs apply one comparison. See set_op_hook.
+OpHook = Callable[[Op, tuple[Tensor, ...], dict[str, Any]], Tensor | None]
+_op_hook: OpHook | None = None
+
+
+def set_op_hook(hook: OpHook | None) -> OpHook | None:
+    """Install ``hook(op, inputs, attrs)`` in front of every op (None removes it); returns the old.
+
+    ``apply`` calls the hook first: a Tensor it returns is the op's result, None lets the op
+    run as usual (so a profiler's hook times ``apply`` by calling it again and answering
+    None to that inner call). For tools, not models: one hook for the whole process.
+    """
+    global _op_hook
+    previous, _op_hook = _op_hook, hook
+    return previous
+
+
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
+    if _op_hook is not None:  # a profiler is on (set_op_hook); off, this check is all it costs
+        result = _op_hook(op, inputs, attrs)
+        if result is not None:
+            return result
+    if op.kernel is not None and _KernelMode.enabled:
+        return _apply_kernel(op, inputs, attrs)
     # HINT: run op.forward on the inputs' arrays (attrs by keyword) -> (out, saved); make out an
     # HINT: ndarray. When grad mode is on (_GradMode.enabled), the op is differentiable and any
     # HINT: input requires grad, the result's grad_fn is Node(op, inputs, attrs, saved,
@@ -417,6 +442,20 @@ def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
                 return _new_result(out, Node(op, inputs, attrs, saved, needs))
     return _new_result(out, None)
     # END SOLUTION
+
+
+def _apply_kernel(op: Op, inputs: tuple[Tensor, ...], attrs: dict[str, Any]) -> Tensor:
+    """``apply`` through the op's kernel: its Node names the kernel, whose backward then runs."""
+    kernel = op.kernel
+    out, saved = kernel.forward(*[t.data for t in inputs], **attrs)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if _GradMode.enabled and op.differentiable:
+        for tensor in inputs:
+            if tensor._requires_grad:
+                needs = tuple([t._requires_grad for t in inputs])
+                return _new_result(out, Node(op, inputs, attrs, saved, needs, kernel))
+    return _new_result(out, None)
 
 
 def as_tensor(value: Any, like: Tensor, op: str = "Tensor op") -> Tensor:

@@ -4,7 +4,10 @@ The checkpoint writer and reader (``save_checkpoint``, ``open_checkpoint``) are 
 ``gradstack train``/``generate`` use them too, so every reader checks the same hashes.
 """
 
+from gradstack.tensor import load_kernels
+
 from .__about__ import __version__
+from .attention_maps import attention_maps, draw_attention_maps, token_labels
 from .block import TransformerBlock
 from .checkpoint import (
     Checkpoint,
@@ -33,11 +36,16 @@ __all__ = [
     "LayerNorm",
     "TransformerBlock",
     "__version__",
+    "attention_maps",
     "clean_leftovers",
+    "draw_attention_maps",
     "holds_checkpoint",
     "layer_norm",
     "npz_bytes",
     "open_checkpoint",
     "save_checkpoint",
+    "token_labels",
     "write_atomic",
 ]
+
+load_kernels(__name__)  # kernels/: layer norm on rows and cached decoding on arrays

@@ -34,6 +34,10 @@ def run_generate(args: argparse.Namespace) -> int:
         prompt = tokenizer.encode(args.prompt)
     except ValueError as error:
         raise UsageError(f"--prompt: {error}") from None
+    if args.attention_map is not None:
+        from .attention_map import write_attention_map
+
+        write_attention_map(model, tokenizer, prompt, args.attention_map)
     if args.seed is not None:
         manual_seed(args.seed)
     quiet_numeric_warnings()

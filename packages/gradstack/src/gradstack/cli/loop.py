@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from gradstack.autograd import flow_report
 from gradstack.losses import cross_entropy
 from gradstack.optim import AdamW, CosineAnnealingLR, state_to_arrays
 from gradstack.tensor import Tensor, default_generator, no_grad
@@ -72,6 +73,7 @@ class TrainingRun:
     _losses: list[float] = field(default_factory=list)
     _session_start: float = field(default_factory=time.perf_counter)
     saved_step: int | None = None  # the step of the checkpoint on disk, if any
+    flow_report: bool = False  # --flow-report: the gradient-flow report at each evaluation
 
     def __post_init__(self) -> None:
         self.params = list(self.model.parameters())
@@ -240,6 +242,8 @@ class TrainingRun:
                 f"step {self.step}: train loss {self.last_train_loss:.4f}, "
                 f"held-out loss {self.last_val_loss:.4f}"
             )
+            if self.flow_report:
+                report += "\n" + self._flow_report(row)
             if self.step < self.settings.steps:  # the last step's sample is printed at the end
                 report += "\n" + self.sample(self.settings.sample_tokens) + "\n"
             bar.write(report)
@@ -247,6 +251,12 @@ class TrainingRun:
             self.save()
         else:
             self.metrics.append(row)
+
+    def _flow_report(self, row: dict[str, Any]) -> str:
+        """The last step's (clipped) gradients, one row per parameter, also put in ``row``."""
+        report = flow_report(self.model)
+        row["flow_report"] = report.as_dicts()
+        return "gradient flow of the last step (clipped):\n" + report.table()
 
     def finish_plot(self) -> bool:
         """Write loss.png if matplotlib is installed."""

@@ -226,6 +226,7 @@ def _prepare(args: argparse.Namespace, lock: ExitStack) -> tuple[TrainingRun, in
         saved_step=None if ckpt is None else start.step,
         elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
         baseline=unigram_loss(corpus.train, corpus.val, corpus.tokenizer.vocab_size),
+        flow_report=args.flow_report,
     )
     run.metrics.rewrite()
     _announce(run, corpus.source, len(corpus.train), len(corpus.val))

@@ -191,6 +191,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="checkpoint directory of a new run (default: runs/<YYYYmmdd-HHMMSS>)",
     )
+    run.add_argument(
+        "--flow-report",
+        action="store_true",
+        help="at each evaluation, print every parameter's gradient (norm, zeros, flags for "
+        "missing, zero, non-finite, exploding or vanishing ones) and log it to metrics.jsonl",
+    )
     run.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     run.add_argument(
         "--stop-at",
