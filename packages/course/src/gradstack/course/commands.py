@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET  # noqa: N817 (the usual name)
 from pathlib import Path
 from typing import Any
 
+from .autograder import write_gradescope_bundle
+from .classroom import grade_class, unpacked_copy
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GradingError, UsageError
 from .files import write_atomic
+from .github import write_github_starter
 from .grading import (
     find_copies,
     format_status,
@@ -29,7 +34,7 @@ from .grading import (
 )
 from .modules import checked_repo, course_modules, resolve_module, student_copy
 from .release import plan_release, write_release
-from .results import FAILED, TestResult, gradescope_json, junit_xml
+from .results import FAILED, TestResult, classroom_result, gradescope_json, junit_xml
 
 DESCRIPTION = """\
 Course assignments: hand a module out to students and grade their copies.
@@ -38,12 +43,15 @@ Course assignments: hand a module out to students and grade their copies.
   gradstack course release --all --out DIR         every module, into DIR/NN_name
   gradstack course test 05_autograd --path COPY    grade a copy against the reference
   gradstack course status DIR                      which copies in DIR pass their tests
+  gradstack course grade DIR --module 05_autograd  a class folder in parallel, a gradebook
 """
 
 EPILOG = """\
 exit codes: 0 done (whatever the score), 1 the tests could not run,
 2 bad input (one line on stderr). See docs/course.md."""
 
+PLATFORMS = ("gradescope", "github")
+DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
 REPO_HELP = (
     "the reference gradstack checkout (default: $GRADSTACK_COURSE_REPO, else the first "
     "folder at or above the current one that holds tox.ini and packages/01_tensor)"
@@ -59,14 +67,23 @@ def _add_release(sub: argparse.ArgumentParser) -> None:
 
 def _add_test(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("module", help="module the copy is of: 05_autograd (or 05, autograd)")
-    sub.add_argument(
-        "--path", required=True, metavar="DIR", help="the student's copy (holds pyproject.toml)"
-    )
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument("--path", metavar="DIR", help="the student's copy (holds pyproject.toml)")
+    source.add_argument(
+        "--submission", metavar="PATH",
+        help="an upload holding the copy: its folder, its contents, or a zip of either "
+        "(what an autograder receives); no copy in it is a zero with the reason",
+    )  # fmt: skip
     sub.add_argument("--repo", metavar="PATH", help=REPO_HELP)
     sub.add_argument(
         "--json", metavar="FILE", help="write results in Gradescope's results.json shape"
     )
     sub.add_argument("--junit", metavar="FILE", help="write results as JUnit XML")
+    sub.add_argument(
+        "--github-output", metavar="FILE",
+        help="append result=<per-test points> to FILE ($GITHUB_OUTPUT), in the shape GitHub "
+        "Classroom's autograding-grading-reporter reads",
+    )  # fmt: skip
     _add_run_options(sub)
 
 
@@ -74,6 +91,43 @@ def _add_status(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("folder", metavar="DIR", help="folder of student copies (e.g. from --all)")
     sub.add_argument("--repo", metavar="PATH", help=REPO_HELP)
     _add_run_options(sub)
+
+
+def _add_grade(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "submissions", metavar="SUBMISSIONS_DIR", help="one folder or .zip per student"
+    )
+    sub.add_argument("--module", required=True, help="module graded: 05_autograd (or 05)")
+    sub.add_argument(
+        "--out", metavar="DIR", help="where gradebook.csv and results/ go (default: grades/NN_name)"
+    )
+    sub.add_argument(
+        "--jobs", type=int, default=DEFAULT_JOBS, metavar="N",
+        help="submissions graded at once (default: %(default)s)",
+    )  # fmt: skip
+    sub.add_argument("--repo", metavar="PATH", help=REPO_HELP)
+    sub.add_argument(
+        "--workdir", metavar="DIR",
+        help="work folder of the prepared environment (default: OUT/.work, kept)",
+    )  # fmt: skip
+    sub.add_argument(
+        "--timeout", type=float, default=600.0, metavar="SECONDS",
+        help="time limit of one submission's grading (default: %(default)g)",
+    )  # fmt: skip
+
+
+def _add_autograder(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("platform", choices=PLATFORMS, help="where the grading runs")
+    sub.add_argument("module", help="module of the assignment: 05_autograd (or 05)")
+    sub.add_argument(
+        "--out", required=True, metavar="PATH",
+        help="gradescope: the zip to write; github: the starter repository folder (new or empty)",
+    )  # fmt: skip
+    sub.add_argument("--repo", metavar="PATH", help=REPO_HELP)
+    sub.add_argument(
+        "--timeout", type=float, default=1200.0, metavar="SECONDS",
+        help="time limit of one suite when grading a submission (default: %(default)g)",
+    )  # fmt: skip
 
 
 def _add_run_options(sub: argparse.ArgumentParser) -> None:
@@ -102,6 +156,12 @@ def add_course_arguments(parser: argparse.ArgumentParser) -> None:
         ("release", "write the student copy of a module", _add_release),
         ("test", "grade a student's copy of a module against the reference tests", _add_test),
         ("status", "which module copies in a folder pass their tests", _add_status),
+        ("grade", "grade a class folder of submissions in parallel, write a gradebook", _add_grade),
+        (
+            "autograder",
+            "write a Gradescope autograder zip or a GitHub Classroom starter",
+            _add_autograder,
+        ),
     ):
         sub = subcommands.add_parser(
             name, help=summary_text, description=summary_text, epilog=EPILOG,
@@ -132,7 +192,8 @@ def run_course(args: argparse.Namespace) -> int:
         print(args.course_help(), file=sys.stderr)
         return EXIT_USAGE
     try:
-        return {"release": run_release, "test": run_test, "status": run_status}[command](args)
+        runners = {"release": run_release, "test": run_test, "status": run_status}
+        return {**runners, "grade": run_grade, "autograder": run_autograder}[command](args)
     except UsageError as error:
         print(f"gradstack course {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -183,6 +244,10 @@ def _write_outputs(
     if args.junit:
         root = junit_xml(results, review).getroot()
         write_atomic(Path(args.junit), ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    if getattr(args, "github_output", None):
+        encoded = classroom_result(results, review)
+        with open(args.github_output, "a", encoding="utf-8") as output:
+            output.write(f"result={encoded}\n")
 
 
 def _check_output_folder(option: str, value: str | None) -> None:
@@ -201,16 +266,18 @@ def run_test(args: argparse.Namespace) -> int:
     """Grade a copy: the module's tests and the integration tests, table and score."""
     repo = checked_repo(args.repo)
     module = resolve_module(repo, args.module)
-    student = student_copy(module, args.path)
+    student = student_copy(module, args.path) if args.path else None
     _check_output_folder("--json", args.json)
     _check_output_folder("--junit", args.junit)
     _check_timeout(args.timeout)
     started = time.monotonic()
-    with work_folder(args.workdir) as workdir:
+    with work_folder(args.workdir) as workdir, tempfile.TemporaryDirectory() as scratch:
         try:
+            if student is None:
+                student = unpacked_copy(Path(args.submission), module, Path(scratch))
             grading = grade(repo, module, student, workdir, args.timeout)
         except GradingError as error:
-            if args.json:  # an autograder still gets a result, with the reason
+            if args.json or args.junit or args.github_output:  # with the reason, for autograders
                 failed = [TestResult("grader", "grader", FAILED, 1, str(error))]
                 text = f"the tests could not run: {error}"
                 _write_outputs(args, failed, text, time.monotonic() - started)
@@ -234,4 +301,39 @@ def run_status(args: argparse.Namespace) -> int:
             rows[module.name] = (copy, passed, total)
     progress("")
     print(format_status(repo, rows))
+    return EXIT_OK
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade every submission of a folder; gradebook.csv and one results JSON per student."""
+    repo = checked_repo(args.repo)
+    module = resolve_module(repo, args.module)
+    _check_timeout(args.timeout)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    folder = Path(args.submissions).expanduser().resolve()
+    out = Path(args.out or Path("grades") / module.name).expanduser().resolve()
+    workdir = Path(args.workdir).expanduser().resolve() if args.workdir else out / ".work"
+    graded, unchanged = grade_class(repo, module, folder, out, workdir, args.jobs, args.timeout)
+    print(f"{module.name}: {graded} submission(s) graded, {unchanged} unchanged since their "
+          f"last grading (kept); gradebook: {out / 'gradebook.csv'}")  # fmt: skip
+    return EXIT_OK
+
+
+def run_autograder(args: argparse.Namespace) -> int:
+    """Write the autograder of one module for Gradescope or GitHub Classroom."""
+    repo = checked_repo(args.repo)
+    module = resolve_module(repo, args.module)
+    _check_timeout(args.timeout)
+    out = Path(args.out).expanduser().resolve()
+    if args.platform == "gradescope":
+        _check_output_folder("--out", args.out)
+        count = write_gradescope_bundle(repo, module, out, args.timeout)
+        print(f"{module.name}: Gradescope autograder, {count} files -> {out}")
+    else:
+        plan = plan_release(module)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise UsageError(f"--out: {out} already exists and is not an empty folder")
+        write_github_starter(repo, plan, out, args.timeout)
+        print(f"{module.name}: GitHub Classroom starter repository -> {out}")
     return EXIT_OK

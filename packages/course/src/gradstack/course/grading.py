@@ -196,10 +196,14 @@ def score_suite(
     return results
 
 
+# The work folder, the module's interpreter, and the reference's results per suite.
+Ready = tuple[Prepared, Path, dict[str, dict[str, dict]]]
+
+
 def prepare_module(
     repo: Path, module: CourseModule, workdir: Path, timeout: float | None,
     own_only: bool = False, report: Callable[[str], None] = progress,
-) -> tuple[Prepared, Path, dict[str, dict[str, dict]]]:  # fmt: skip
+) -> Ready:  # fmt: skip
     """The work folder made ready for a module: its environment and the reference's results."""
     prepared = Prepared(repo, workdir)
     prepared.refresh()
@@ -217,13 +221,17 @@ def grade(
     own_only: bool = False,
     report: Callable[[str], None] = progress,
     limit: float | None = None,
+    ready: Ready | None = None,
 ) -> Grading:
     """The reference's tests run on the student's copy, scored, with review flags.
 
-    ``timeout`` bounds each suite, ``limit`` (if given) the whole grading.
+    ``timeout`` bounds each suite, ``limit`` (if given) the whole grading; ``ready`` is
+    what ``prepare_module`` returned, when the caller prepared the module already.
     """
     distribution_of(student)  # a copy without a readable version fails before any build
-    prepared, python, baseline = prepare_module(repo, module, workdir, timeout, own_only, report)
+    prepared, python, baseline = ready or prepare_module(
+        repo, module, workdir, timeout, own_only, report
+    )
     suites = suites_of(module, own_only)
     grading = Grading([], scan_copy(student))
     deadline = None if limit is None else time.monotonic() + limit
@@ -251,6 +259,16 @@ def grade(
         took = time.monotonic() - started
         report(f"  {suite}: {number(earned)}/{number(possible)} points ({took:.1f} s)")
     return grading
+
+
+def not_graded(baseline: dict[str, dict[str, dict]], reason: str) -> list[TestResult]:
+    """Every scored test of the reference, failed with ``reason`` (nothing could run)."""
+    return [
+        TestResult(suite, nodeid, FAILED, test["points"], reason)
+        for suite, tests in baseline.items()
+        for nodeid, test in tests.items()
+        if test["outcome"] == PASSED
+    ]
 
 
 def _first_line(text: str) -> str:
