@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -97,3 +100,16 @@ def test_a_class_folder_grades_in_one_command_and_regrades_only_what_changed(
     third = cli.course(*args)
     assert "1 submission(s) graded, 6 unchanged" in third.stdout
     assert gradebook(out)["bob"] == rows["bob"]
+
+
+def test_container_grading_without_an_engine_is_one_clear_line(cli: Any, tmp_path: Path):
+    (tmp_path / "submissions" / "ada").mkdir(parents=True)
+    # a PATH that holds this interpreter only: no docker, no podman
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(
+        [sys.executable, "-m", "gradstack.course", "grade", str(tmp_path / "submissions"),
+         "--module", MODULE, "--container", "gradstack-grader", "--out", str(tmp_path / "out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    cli.assert_error(result, "course grade", "--container: no container engine is available")
+    assert not (tmp_path / "out").exists()  # nothing graded, nothing written

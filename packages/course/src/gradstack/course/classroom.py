@@ -28,12 +28,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from .container import container_engine, grade_in_container
 from .environment import Prepared
 from .errors import GradingError, UsageError
 from .files import write_atomic
 from .grading import Grading, Ready, grade, not_graded, prepare_module, summary
 from .modules import CourseModule, project_name
-from .results import PASSED, gradescope_json, number, percent, score
+from .results import FAILED, PASSED, TestResult, gradescope_json, number, percent, score
 from .sandbox import IGNORED, copy_folder, remove
 
 SEARCH_DEPTH = 3
@@ -132,18 +133,26 @@ def locate_copy(folder: Path, module: CourseModule) -> Path:
 
 
 def grade_submission(
-    repo: Path, module: CourseModule, submission: Submission, ready: Ready, limit: float
-) -> tuple[Grading, float]:
+    repo: Path, module: CourseModule, submission: Submission, ready: Ready | None,
+    limit: float, container: tuple[str, str] | None = None,
+) -> tuple[Grading, float]:  # fmt: skip
     """One submission graded in its own unpacked copy (a failure to grade is a zero), and
     the seconds it took."""
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix="gradstack-submission-"))
     try:
         copy = unpacked_copy(submission.path, module, scratch)
-        workdir = ready[0].workdir
-        grading = grade(repo, module, copy, workdir, limit, report=_quiet, limit=limit, ready=ready)
+        if container is not None:
+            grading = grade_in_container(*container, module, copy, scratch, limit)
+        else:
+            workdir = ready[0].workdir
+            grading = grade(
+                repo, module, copy, workdir, limit, report=_quiet, limit=limit, ready=ready
+            )
     except (GradingError, UsageError, OSError) as error:
-        grading = Grading(not_graded(ready[2], f"could not grade: {error}"))
+        reason = f"could not grade: {error}"
+        failed = [TestResult("grader", "grader", FAILED, 1, reason)]
+        grading = Grading(failed if ready is None else not_graded(ready[2], reason))
     finally:
         remove(scratch)
     return grading, time.monotonic() - started
@@ -203,8 +212,13 @@ def grade_class(
     workdir: Path,
     jobs: int,
     limit: float,
+    image: str | None = None,
 ) -> tuple[int, int]:
-    """Grade every submission of ``folder`` into ``out``; (graded, skipped as unchanged)."""
+    """Grade every submission of ``folder`` into ``out``; (graded, skipped as unchanged).
+
+    With ``image``, each submission is graded inside that container image (container.py).
+    """
+    container = None if image is None else (container_engine(), image)
     submissions = find_submissions(folder)
     results = out / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -220,11 +234,11 @@ def grade_class(
         else:
             todo.append((submission, mark))
     # the environment and the reference's results, built once before the workers
-    ready = prepare_module(repo, module, workdir, limit) if todo else None
+    ready = prepare_module(repo, module, workdir, limit) if todo and not container else None
     bar = ProgressBar(len(todo))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            pool.submit(grade_submission, repo, module, s, ready, limit): (s, mark)
+            pool.submit(grade_submission, repo, module, s, ready, limit, container): (s, mark)
             for s, mark in todo
         }
         for future in as_completed(futures):

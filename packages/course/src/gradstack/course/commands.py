@@ -114,6 +114,11 @@ def _add_grade(sub: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=600.0, metavar="SECONDS",
         help="time limit of one submission's grading (default: %(default)g)",
     )  # fmt: skip
+    sub.add_argument(
+        "--container", metavar="IMAGE",
+        help="grade each submission inside this image (packages/course/container/Dockerfile) "
+        "with docker or podman: no network, read-only",
+    )  # fmt: skip
 
 
 def _add_autograder(sub: argparse.ArgumentParser) -> None:
@@ -314,7 +319,9 @@ def run_grade(args: argparse.Namespace) -> int:
     folder = Path(args.submissions).expanduser().resolve()
     out = Path(args.out or Path("grades") / module.name).expanduser().resolve()
     workdir = Path(args.workdir).expanduser().resolve() if args.workdir else out / ".work"
-    graded, unchanged = grade_class(repo, module, folder, out, workdir, args.jobs, args.timeout)
+    graded, unchanged = grade_class(
+        repo, module, folder, out, workdir, args.jobs, args.timeout, args.container
+    )
     print(f"{module.name}: {graded} submission(s) graded, {unchanged} unchanged since their "
           f"last grading (kept); gradebook: {out / 'gradebook.csv'}")  # fmt: skip
     return EXIT_OK
