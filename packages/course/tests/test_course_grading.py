@@ -202,7 +202,7 @@ def test_status_says_which_copies_are_complete(cli: Any, tmp_path: Path, workdir
 
 
 @pytest.mark.slow
-def test_a_copy_that_cannot_be_installed_is_exit_1_with_a_zero_result(cli: Any, tmp_path: Path):
+def test_a_copy_without_a_readable_version_is_exit_1_with_a_zero_result(cli: Any, tmp_path: Path):
     copy = copy_module("06_optim", tmp_path / "06_optim")
     pyproject = copy / "pyproject.toml"
     text = pyproject.read_text()
