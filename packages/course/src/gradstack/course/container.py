@@ -2,9 +2,10 @@
 
 The image is the one ``container/Dockerfile`` builds (reference, gradstack-course and the
 prepared environments inside; entry point ``gradstack-course``). Each grading runs
-``docker run`` (or podman) with no network, a read-only file system, a ``/tmp`` in
-memory, the unpacked copy mounted read-only at ``/submission`` and a results folder at
-``/results``; the container's ``results.json`` becomes the student's results.
+``docker run`` (or podman) with no network, a read-only file system, a 1 GB ``/tmp``
+in memory, limits on memory and processes, the unpacked copy mounted read-only at
+``/submission`` and a results folder at ``/results``; the container's ``results.json``
+becomes the student's results.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def grade_in_container(
     name = f"gradstack-{uuid.uuid4().hex[:12]}"
     command = [
         engine, "run", "--rm", "--name", name, "--network", "none", "--read-only",
-        "--tmpfs", "/tmp", "--memory", "4g", "--pids-limit", "512",
+        "--tmpfs", "/tmp:rw,size=1g", "--memory", "4g", "--pids-limit", "512",
         "-v", f"{copy}:/submission:ro", "-v", f"{out}:/results",
         image, "test", module.name, "--path", "/submission", "--timeout", f"{limit:g}",
         "--json", "/results/results.json",

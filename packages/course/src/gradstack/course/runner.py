@@ -23,11 +23,14 @@ from .modules import CourseModule
 from .sandbox import changed_files, copy_folder, copy_reference, fingerprint, set_read_only
 
 # pytest options of every graded run: keep running past a test file that fails to import,
-# no cache, short tracebacks; kernel tests are left out (a student's copy has no kernels).
+# no cache, short tracebacks.
 PYTEST_ARGS = (
     "-p", "gradstack_course_probe", "-p", "no:cacheprovider", "--continue-on-collection-errors",
-    "--tb=short", "-q", "--ignore-glob=*/test_kernels*.py",
+    "--tb=short", "-q",
 )  # fmt: skip
+# Kernel tests are left out (a student's copy has no kernels). pytest makes a relative
+# --ignore-glob absolute from the working folder, so the pattern starts at the copy.
+KERNEL_TESTS = "*/test_kernels*.py"
 # Variables removed from the test process's environment, by exact name or prefix.
 DROPPED = ("VIRTUAL_ENV", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "UV_OVERRIDE")
 DROPPED_PREFIXES = ("GRADSTACK_", "TOX_", "PYTHON")
@@ -116,7 +119,8 @@ def run_suite(
     reader.start()
     ref = sandbox / "ref"
     command = [str(python), "-m", "pytest", f"--rootdir={ref}", "-c", str(ref / "pyproject.toml"),
-               *PYTEST_ARGS, str(ref / suite_path(module, suite))]  # fmt: skip
+               *PYTEST_ARGS, f"--ignore-glob={ref}/{KERNEL_TESTS}",
+               str(ref / suite_path(module, suite))]  # fmt: skip
     log = sandbox / f"{suite}.log"
     with log.open("w", encoding="utf-8") as output:
         try:
