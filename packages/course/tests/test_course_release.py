@@ -7,6 +7,7 @@ in a subprocess, against this checkout.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,30 @@ def test_kernels_and_their_tests_are_left_out_and_the_readme_says_where_they_are
 
 def test_a_module_without_kernels_says_nothing_about_them(optim_release: Path):
     assert "kernels" not in (optim_release / "README.md").read_text().lower()
+
+
+@pytest.mark.slow
+def test_the_distribution_installs_alone_without_numpy_and_releases(tmp_path: Path):
+    venv = tmp_path / "venv"
+    uv = shutil.which("uv")
+    python = venv / "bin" / "python"
+    package = str(ROOT / "packages" / "course")
+    if uv is not None:
+        create = [uv, "venv", "-q", "-p", sys.executable, str(venv)]
+        install = [uv, "pip", "install", "-q", "-p", str(python), package]
+    else:
+        create = [sys.executable, "-m", "venv", str(venv)]
+        install = [str(python), "-m", "pip", "install", "-q", package]
+    steps = [create, install]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+    numpy = subprocess.run([str(python), "-c", "import numpy"], capture_output=True, text=True)
+    assert "No module named 'numpy'" in numpy.stderr
+    out = tmp_path / "05_autograd"
+    released = subprocess.run([str(venv / "bin" / "gradstack-course"), "release", "05_autograd",
+                               "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+    assert released.returncode == 0, released.stderr
+    assert released.stdout.startswith("05_autograd: 45 part(s) to write")
+    assert (out / "src" / "gradstack" / "autograd" / "rules").is_dir()
