@@ -4,14 +4,24 @@ from .__about__ import __version__
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functional import cat, split, stack, where
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .kernel_registry import (
+    KERNELS,
+    Kernel,
+    kernels_enabled,
+    load_kernels,
+    register_kernel,
+    use_references,
+)
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
 from .tensor import Tensor, apply, as_tensor
 
 __all__ = [
+    "KERNELS",
     "OPS",
     "AccumulateGrad",
+    "Kernel",
     "Node",
     "Op",
     "Tensor",
@@ -24,18 +34,24 @@ __all__ = [
     "enable_grad",
     "get_op",
     "is_grad_enabled",
+    "kernels_enabled",
+    "load_kernels",
     "manual_seed",
     "no_grad",
     "ones",
     "ones_like",
     "rand",
     "randn",
+    "register_kernel",
     "register_op",
     "set_grad_enabled",
     "split",
     "stack",
     "tensor",
+    "use_references",
     "where",
     "zeros",
     "zeros_like",
 ]
+
+load_kernels(__name__)  # gradstack.tensor.kernels, when this copy has one

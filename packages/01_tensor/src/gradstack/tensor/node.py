@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .kernel_registry import Kernel
     from .registry import Op
     from .tensor import Tensor
 
@@ -15,10 +16,12 @@ class Node:
     ``needs_input_grad[i]`` says whether input ``i`` requires grad, so a rule can skip
     work nobody will use. After a backward pass without ``retain_graph`` the node is
     released: ``saved`` and ``inputs`` are dropped to free memory and ``released`` is
-    set, so a second backward through it can fail with a clear message.
+    set, so a second backward through it can fail with a clear message. ``kernel`` is
+    the Kernel whose forward produced the result (its backward is then the gradient to
+    use), or None when the op's reference did.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "saved", "needs_input_grad", "released")
+    __slots__ = ("op", "inputs", "attrs", "saved", "needs_input_grad", "released", "kernel")
 
     def __init__(
         self,
@@ -27,6 +30,7 @@ class Node:
         attrs: dict[str, Any],
         saved: Any,
         needs_input_grad: tuple[bool, ...],
+        kernel: Kernel | None = None,
     ) -> None:
         self.op = op
         self.inputs = inputs
@@ -34,6 +38,7 @@ class Node:
         self.saved = saved
         self.needs_input_grad = needs_input_grad
         self.released = False
+        self.kernel = kernel
 
     def name(self) -> str:
         """PyTorch-style name: the op's CamelCase name plus ``Backward``."""

@@ -24,9 +24,13 @@ def backward_name(op_name: str) -> str:
 
 
 class Op:
-    """A named forward computation on ndarrays; the unit the autograd rules are keyed by."""
+    """A named forward computation on ndarrays; the unit the autograd rules are keyed by.
 
-    __slots__ = ("name", "forward", "differentiable", "module", "backward_name")
+    ``forward`` is the reference; ``kernel`` is a tuned forward-and-gradient pair for the
+    same op, or None (see kernel_registry.py).
+    """
+
+    __slots__ = ("name", "forward", "differentiable", "module", "backward_name", "kernel")
 
     def __init__(self, name: str, forward: Forward, differentiable: bool = True) -> None:
         self.name = name
@@ -34,6 +38,7 @@ class Op:
         self.differentiable = differentiable
         self.module = forward.__module__
         self.backward_name = backward_name(name)
+        self.kernel: Any = None  # a Kernel, installed by register_kernel (kernel_registry.py)
 
     def __repr__(self) -> str:
         kind = "" if self.differentiable else ", non-differentiable"

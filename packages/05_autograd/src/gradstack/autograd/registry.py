@@ -8,6 +8,10 @@ two NumPy calls per op. A rule may return a gradient that still has broadcast
 dims: the engine sums it back to the input's shape in one place
 (``engine.sum_to_shape``). A rule may return views of ``grad``; it must not return
 arrays it keeps elsewhere (the engine accumulates into what it is given).
+
+A node produced by a kernel (``node.kernel``, see gradstack.tensor's kernel registry)
+takes the kernel's own gradient instead of the rule: the kernel may save different
+things than the reference does, so only its own backward can read them.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ def register_rule(op_name: str) -> Callable[[Rule], Rule]:
 
 
 def get_rule(node: Node) -> Rule:
-    """The rule for a node's op, or an error that says where the rule belongs."""
+    """The gradient for a node: its kernel's when a kernel produced it, else the op's rule."""
+    if node.kernel is not None:
+        return node.kernel.backward
     rule = RULES.get(node.op.name)
     if rule is not None:
         return rule
