@@ -36,10 +36,11 @@ def _gradstack_distributions():
 
 
 def _dist_name(folder):
-    """packages/12_attention -> gradstack-attention; packages/gradstack -> gradstack."""
+    """packages/12_attention -> gradstack-attention; packages/course -> gradstack-course;
+    packages/gradstack -> gradstack."""
     if folder.name == "gradstack":
         return "gradstack"
-    return "gradstack-" + folder.name.split("_", 1)[1]
+    return "gradstack-" + folder.name.split("_", 1)[-1]
 
 
 def _import_name(dist_name):

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from gradstack.cli.course.regions import BEGIN, END, find_regions, strip_solutions
+from gradstack.course.regions import BEGIN, END, find_regions, strip_solutions
 
 pytestmark = pytest.mark.points(0)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
-MODULES = [p for p in PACKAGES if p.name != "gradstack"]  # the command is not an assignment
+# the command and the course tooling are not assignments
+MODULES = [p for p in PACKAGES if p.name not in ("gradstack", "course")]
 SOURCES = sorted(f for p in PACKAGES for f in (p / "src").rglob("*.py"))
 
 

@@ -33,21 +33,6 @@ def gradstack(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Complet
     )
 
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout
-
-
-def course(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m gradstack.cli.course ARGS`` (what ``gradstack course`` runs), by
-    default from the checkout's root, and capture its output."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradstack.cli.course", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def corpus_text(chars: int) -> str:
     """The first ``chars`` characters of the built-in corpus."""
     from gradstack.cli.data import default_corpus
@@ -101,9 +86,8 @@ class CLI:
     """The helpers above, handed to tests by the ``cli`` fixture."""
 
     TINY = TINY
-    root = ROOT
+    root = Path(__file__).resolve().parents[3]
     run = staticmethod(gradstack)
-    course = staticmethod(course)
     metrics = staticmethod(read_metrics)
     npz = staticmethod(read_npz)
     assert_error = staticmethod(assert_one_line_error)

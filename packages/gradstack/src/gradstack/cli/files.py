@@ -1,5 +1,4 @@
-"""Writing files so that a crash never leaves a half-written one (light imports only, so
-``gradstack course`` can use it without loading the model packages)."""
+"""Writing files so that a crash never leaves a half-written one (light imports only)."""
 
 from __future__ import annotations
 

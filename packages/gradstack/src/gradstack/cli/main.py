@@ -11,12 +11,15 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from typing import Any, NoReturn
 
 from .__about__ import __version__
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 Runner = Callable[[argparse.Namespace], int]
+# Entry points that add a command: ``course`` (gradstack-course) registers here.
+PLUGIN_GROUP = "gradstack.commands"
 
 DESCRIPTION = """\
 gradstack: a deep-learning framework written from scratch on NumPy, ending in a GPT
@@ -27,6 +30,7 @@ that trains on a laptop CPU.
   gradstack check                     gradient checks of every installed module
   gradstack bench                     time one GPT training step
   gradstack course                    release modules as assignments, grade copies
+                                      (when gradstack-course is installed)
 """
 
 EXIT_CODES = """\
@@ -123,10 +127,29 @@ def build_parser() -> Parser:
         add_arguments(sub)
         sub.set_defaults(runner=runner)
         parser.commands[name] = sub
-    from .course import add_course_parser  # instructors' command, kept in its own package
-
-    parser.commands["course"] = add_course_parser(commands)
+    for name, add_parser in plugin_commands(set(parser.commands)).items():
+        parser.commands[name] = add_parser(commands)
     return parser
+
+
+def plugin_commands(taken: set[str]) -> dict[str, Callable[[Any], argparse.ArgumentParser]]:
+    """Commands other distributions add, by name (``course`` from gradstack-course).
+
+    Each entry point of the group ``gradstack.commands`` names a function that adds its
+    command to the subparsers and sets its ``runner``; one that cannot be loaded, or whose
+    name is taken, is left out, so a broken plugin never breaks ``gradstack``.
+    """
+    found = {}
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        if entry.name in taken or entry.name in found:
+            continue
+        try:
+            found[entry.name] = entry.load()
+        except Exception as error:  # a plugin's own bug: say so, keep the other commands
+            print(
+                f"gradstack: warning: cannot load command {entry.name!r}: {error}", file=sys.stderr
+            )
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,8 +3,12 @@
 The copy is the module's folder with every solution region of its ``src/`` replaced by
 ``raise NotImplementedError(...)`` and an "Assignment" section added to its README;
 everything else (pyproject.toml, tests, other files) is byte for byte the reference's,
-except the ``bench/`` folder, whose benchmark scripts hold complete implementations of
-what the student writes (they are not part of the distribution either).
+except what would hand the student complete implementations of what they write: the
+``bench/`` folder (benchmark scripts, not part of the distribution either) and the
+module's kernels (``src/gradstack/<name>/kernels.py`` or ``kernels/``, tuned versions of
+its ops) with their equality tests (``tests/test_kernels*.py``). The released package
+then runs its reference code only (``load_kernels`` finds no kernels module); its README
+says what was left out and where to read it after the assignment.
 Every file is prepared in memory first, so a marker error writes nothing, and the copy
 is written to a temporary folder that is renamed into place at the end.
 """
@@ -12,13 +16,14 @@ is written to a temporary folder that is renamed into place at the end.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from .errors import UsageError
 from .modules import CourseModule
 from .regions import MarkerError, Stub, strip_solutions
 
@@ -37,6 +42,9 @@ SKIPPED_DIRS = {
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # Top-level folders of a module left out of a release (see the module docstring).
 LEFT_OUT = {"bench"}
+# Kernel code (a module or a folder named ``kernels`` in the import package) and its tests.
+KERNELS = "kernels"
+KERNEL_TESTS = re.compile(r"test_kernels\w*\.py")
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class ReleasePlan:
     module: CourseModule
     files: dict[str, bytes]  # relative path -> content
     assignments: tuple[Assignment, ...]
+    kernels: tuple[str, ...] = ()  # kernel files and tests left out, relative paths
 
     @property
     def stub_count(self) -> int:
@@ -61,8 +70,17 @@ class ReleasePlan:
         return sum(len(a.stubs) for a in self.assignments)
 
 
+def is_kernel_file(key: str) -> bool:
+    """Whether a module file (path relative to its folder) is kernel code or a kernel test."""
+    parts = key.split("/")
+    if parts[0] == "tests":
+        return KERNEL_TESTS.fullmatch(parts[-1]) is not None
+    in_package = parts[0] == "src" and len(parts) >= 4  # src/gradstack/<name>/...
+    return in_package and (parts[3] == KERNELS + ".py" or parts[3] == KERNELS)
+
+
 def _package_files(folder: Path) -> list[Path]:
-    """The files of a module folder that belong in a release, in a stable order."""
+    """The files of a module folder that belong in a release, kernels included, in order."""
     found = []
     for root, dirs, files in os.walk(folder):
         top = Path(root) == folder
@@ -80,8 +98,12 @@ def plan_release(module: CourseModule) -> ReleasePlan:
     files: dict[str, bytes] = {}
     assignments = []
     source_root = module.folder / "src"
+    kernels = []
     for path in _package_files(module.folder):
         key = path.relative_to(module.folder).as_posix()
+        if is_kernel_file(key):
+            kernels.append(key)
+            continue
         data = path.read_bytes()
         if path.suffix == ".py" and path.is_relative_to(source_root):
             try:
@@ -92,7 +114,7 @@ def plan_release(module: CourseModule) -> ReleasePlan:
                 data = released.encode("utf-8")
                 assignments.append(Assignment(key, tuple(stubs)))
         files[key] = data
-    plan = ReleasePlan(module, files, tuple(assignments))
+    plan = ReleasePlan(module, files, tuple(assignments), tuple(kernels))
     readme = files.get("README.md", f"# {module.distribution}\n".encode())
     files["README.md"] = readme + assignment_section(plan).encode("utf-8")
     return plan
@@ -148,7 +170,32 @@ def assignment_section(plan: ReleasePlan) -> str:
             f"`gradstack course test {module.name} --path <this folder>`."
         ),
     ]
+    if plan.kernels:
+        blocks += kernel_blocks(plan)
     return "\n" + "\n\n".join(blocks) + "\n"
+
+
+def kernel_blocks(plan: ReleasePlan) -> list[str]:
+    """The README paragraphs on the kernels left out of this copy."""
+    module = plan.module
+    code = sorted({k for k in plan.kernels if not k.startswith("tests/")})
+    tests = sorted(k for k in plan.kernels if k.startswith("tests/"))
+    listed = ", ".join(f"`{k}`" for k in code + tests)
+    return [
+        "### The reference also has kernels",
+        _paragraph(
+            f"The reference `{module.distribution}` also has kernels: tuned versions of some "
+            "of its ops (fused, in place, vectorised differently) that compute the same values "
+            "as the plain code you write, faster. They are registered next to each op's plain "
+            "version and used unless `GRADSTACK_KERNELS=0` is set, and tests check that both "
+            "agree. They are left out of this copy because they contain complete answers: "
+            "your copy runs the plain code only, and is graded on it."
+        ),
+        _paragraph(
+            f"After the assignment, read them in the reference checkout under "
+            f"`packages/{module.name}/` ({listed}) and compare them with your code."
+        ),
+    ]
 
 
 def write_release(plan: ReleasePlan, out: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gradstack.cli.course.results import (
+from gradstack.course.results import (
     FAILED,
     PASSED,
     SKIPPED,

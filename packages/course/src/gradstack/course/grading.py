@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import UsageError
+from .errors import UsageError
 from .modules import CourseModule, course_modules, project_name
 from .results import (
     FAILED,

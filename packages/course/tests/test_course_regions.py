@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gradstack.cli.course.regions import LINE_LENGTH, MarkerError, find_regions, strip_solutions
+from gradstack.course.regions import LINE_LENGTH, MarkerError, find_regions, strip_solutions
 
 PATH = Path("pkg/ops.py")
 
@@ -21,7 +21,7 @@ GOOD = source(
     '''
     """A module with two regions."""
 
-    import numpy as np
+    import math
 
 
     def scale(a, factor):

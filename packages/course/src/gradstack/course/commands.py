@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET  # noqa: N817 (the usual name)
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
-from ..files import write_atomic
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from .files import write_atomic
 from .grading import (
     find_copies,
     format_status,

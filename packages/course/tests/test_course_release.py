@@ -1,6 +1,6 @@
 """``gradstack course release``: the student copy of a module, and bad input.
 
-The command runs as ``python -m gradstack.cli.course`` (what ``gradstack course`` runs)
+The command runs as ``python -m gradstack.course`` (what ``gradstack course`` runs)
 in a subprocess, against this checkout.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from gradstack.cli.course.modules import course_modules
-from gradstack.cli.course.regions import find_regions
-from gradstack.cli.course.release import SKIPPED_DIRS, SKIPPED_SUFFIXES
+from gradstack.course.modules import course_modules
+from gradstack.course.regions import find_regions
+from gradstack.course.release import SKIPPED_DIRS, SKIPPED_SUFFIXES
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -97,26 +97,27 @@ def test_readme_gains_an_assignment_section_listing_every_stub(optim_release: Pa
     assert "gradstack course test 06_optim --path <this folder>" in section
 
 
-def test_the_released_module_imports_and_each_stub_raises(optim_release: Path):
+def test_the_released_module_imports_and_each_stub_raises(cli: Any, tmp_path: Path):
+    # 10_tokenization needs no other module (and no numpy), so it runs in this env alone
+    out = tmp_path / "10_tokenization"
+    assert cli.course("release", "10_tokenization", "--out", str(out)).returncode == 0
     code = (
-        "import gradstack.optim as optim, gradstack.transformer\n"
-        f"assert optim.__file__.startswith({str(optim_release)!r}), optim.__file__\n"
-        "from gradstack.layers import Linear\n"
-        "model = Linear(2, 2)\n"
+        "import gradstack.tokenization as tok\n"
+        f"assert tok.__file__.startswith({str(out)!r}), tok.__file__\n"
         "try:\n"
-        "    optim.cosine_lr(0, 1.0, 10)\n"
+        "    tok.CharTokenizer().train('hello')\n"
         "except NotImplementedError as error:\n"
         "    print(error)\n"
-        "print(type(optim.SGD(model.parameters(), lr=0.1)).__name__)\n"  # boilerplate works
+        "print(type(tok.CharTokenizer()).__name__)\n"  # boilerplate works
     )
-    env = {**os.environ, "PYTHONPATH": str(optim_release / "src")}
+    env = {**os.environ, "PYTHONPATH": str(out / "src")}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("cosine_lr: step < warmup_steps: base_lr * (step + 1)")
-    assert lines[1] == "SGD"
+    assert lines[0].startswith("CharTokenizer.train: the vocabulary is the distinct characters")
+    assert lines[1] == "CharTokenizer"
 
 
 def test_release_all_writes_every_module(cli: Any, tmp_path: Path):
@@ -199,3 +200,42 @@ def test_repo_is_found_above_the_current_folder(cli: Any, tmp_path: Path):
 def test_outside_a_checkout_without_repo_is_a_clear_error(cli: Any, tmp_path: Path):
     result = cli.course("release", "01_tensor", "--out", str(tmp_path / "out"), cwd=tmp_path)
     cli.assert_error(result, "course release", "cannot find the gradstack checkout", "--repo")
+
+
+def test_kernels_and_their_tests_are_left_out_and_the_readme_says_where_they_are(
+    cli: Any, tmp_path: Path
+):
+    ops = (
+        "def f():\n    # HINT: return one\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n"
+    )
+    repo = fake_checkout(tmp_path / "repo", ops)
+    package = repo / "packages" / "01_tensor"
+    source = package / "src" / "gradstack" / "tensor"
+    (source / "kernels.py").write_text("def fast_f():\n    return 1\n")
+    (source / "kernels").mkdir()
+    (source / "kernels" / "matmul.py").write_text("def fast_matmul():\n    return 2\n")
+    (package / "tests").mkdir()
+    for name in ("test_kernels.py", "test_kernels_matmul.py", "test_ops.py"):
+        (package / "tests" / name).write_text("def test_x():\n    assert True\n")
+    out = tmp_path / "out"
+    result = cli.course("release", "01_tensor", "--repo", str(repo), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == [
+        "README.md",
+        "pyproject.toml",
+        "src/gradstack/tensor/__init__.py",
+        "src/gradstack/tensor/ops.py",
+        "tests/test_ops.py",
+    ]
+    readme = (out / "README.md").read_text()
+    section = readme[readme.index("### The reference also has kernels") :]
+    assert "compute the same values" in section and "GRADSTACK_KERNELS=0" in section
+    for left_out in ("src/gradstack/tensor/kernels.py", "src/gradstack/tensor/kernels/matmul.py",
+                     "tests/test_kernels.py", "tests/test_kernels_matmul.py"):  # fmt: skip
+        assert f"`{left_out}`" in section
+    assert "`packages/01_tensor/`" in section
+
+
+def test_a_module_without_kernels_says_nothing_about_them(optim_release: Path):
+    assert "kernels" not in (optim_release / "README.md").read_text().lower()

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from .errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib

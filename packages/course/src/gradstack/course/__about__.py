@@ -1,0 +1,3 @@
+"""Version of gradstack-course, single-sourced for hatchling."""
+
+__version__ = "0.1.0"

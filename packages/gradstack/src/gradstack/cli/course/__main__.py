@@ -1,7 +1,0 @@
-"""``python -m gradstack.cli.course ARGS``: the same as ``gradstack course ARGS``."""
-
-import sys
-
-from . import main
-
-sys.exit(main())
