@@ -64,15 +64,12 @@ def gelu(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
     # HINT: tanh only. Halve before multiplying by x: x (1 + t) overflows near the float maximum.
     # HINT: Phi(x) is normal_cdf (special.py). Test: tox -e 02_activations -- -k gelu
     # BEGIN SOLUTION
-    x = np.atleast_1d(a)  # a 0-d input viewed as 1-d, so NumPy returns arrays, not scalars
     if approximate == "tanh":
-        xc = np.clip(x, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)  # same tanh, finite xc**3
-        saved = np.tanh(GELU_TANH_K * (xc + GELU_TANH_C * xc**3))  # t
-        out = 0.5 * x * (1.0 + saved)
-    else:
-        saved = normal_cdf(x)  # Phi(x)
-        out = x * saved
-    return out.reshape(a.shape), saved.reshape(a.shape)
+        xc = np.clip(a, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)  # same tanh, finite xc**3
+        t = np.tanh(GELU_TANH_K * (xc + GELU_TANH_C * xc**3))
+        return 0.5 * a * (1.0 + t), t
+    phi = normal_cdf(a)  # Phi(x)
+    return a * phi, phi
     # END SOLUTION
 
 
