@@ -62,11 +62,12 @@ def gelu(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
     # HINT: x**3 overflows for |x| > 7e12 in float32 (an overflow warning, then tanh(inf)); but
     # HINT: tanh is already exactly +-1 from |x| = GELU_TANH_SATURATION on, so clip x inside the
     # HINT: tanh only. Halve before multiplying by x: x (1 + t) overflows near the float maximum.
+    # HINT: Write x**3 as x * x * x: NumPy's float32 power is a general pow, far slower.
     # HINT: Phi(x) is normal_cdf (special.py). Test: tox -e 02_activations -- -k gelu
     # BEGIN SOLUTION
     if approximate == "tanh":
-        xc = np.clip(a, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)  # same tanh, finite xc**3
-        t = np.tanh(GELU_TANH_K * (xc + GELU_TANH_C * xc**3))
+        xc = np.clip(a, -GELU_TANH_SATURATION, GELU_TANH_SATURATION)  # same tanh, finite x**3
+        t = np.tanh(GELU_TANH_K * (xc + GELU_TANH_C * xc * xc * xc))
         return 0.5 * a * (1.0 + t), t
     phi = normal_cdf(a)  # Phi(x)
     return a * phi, phi
