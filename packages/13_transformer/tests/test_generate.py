@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradstack.attention import KVCache
 from gradstack.tensor import Tensor, is_grad_enabled, manual_seed, no_grad
 from gradstack.transformer import GPT
 from gradstack.transformer.generation import CachedDecoder
@@ -91,29 +90,6 @@ def test_decoder_does_one_position_per_step():
         assert decoder.caches[1].length == 4
         expected = model(sequence[:, 5:9]).data[:, -1]
     np.testing.assert_allclose(logits, expected, atol=1e-5)
-
-
-def test_array_decoding_equals_the_modules():
-    """The array-level path (decode.py), a prefill of several positions and then one
-    position at a time, gives the module path's logits and fills the same caches."""
-    model = make_model(max_seq_len=8)
-    model.double()
-    decoder = CachedDecoder(model, batch_size=3)
-    sequence = np.random.default_rng(5).integers(0, 20, size=(3, 8))
-    with no_grad():
-        logits = decoder.prefill(sequence[:, :3])  # three positions at once, causal
-        np.testing.assert_allclose(logits, model(sequence[:, :3]).data[:, -1], rtol=1e-10)
-        module_caches = [
-            KVCache(3, c.num_heads, c.max_len, c.head_dim, dtype=c.dtype) for c in decoder.caches
-        ]
-        model.hidden_states(sequence[:, :3], module_caches)
-        for ours, theirs in zip(decoder.caches, module_caches):
-            np.testing.assert_allclose(ours.keys[:, :, :3], theirs.keys[:, :, :3], rtol=1e-12)
-            np.testing.assert_allclose(ours.values[:, :, :3], theirs.values[:, :, :3], rtol=1e-12)
-        for length in range(4, 9):
-            logits = decoder.next_logits(sequence[:, :length])  # decode_positions: one position
-            expected = model(sequence[:, :length]).data[:, -1]  # full recomputation
-            np.testing.assert_allclose(logits, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_seeded_sampling_is_reproducible():

@@ -1,4 +1,4 @@
-"""The fused layer_norm op and the LayerNorm module: values, gradients, errors, PyTorch."""
+"""The layer_norm op and the LayerNorm module: values, gradients, errors, PyTorch."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""gradstack.attention: fused scaled dot-product attention, multi-head attention, KV cache (12)."""
+"""gradstack.attention: scaled dot-product attention, multi-head attention, KV cache (12)."""
+
+from gradstack.tensor import load_kernels
 
 from .__about__ import __version__
 from .kv_cache import KVCache
@@ -13,3 +15,5 @@ __all__ = [
     "causal_mask",
     "scaled_dot_product_attention",
 ]
+
+load_kernels(__name__)  # kernels.py: the tuned attention, when this copy has it

@@ -32,22 +32,16 @@ def causal_allowed(q_len: int, k_len: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)  # (L, L) arrays: a few shapes recur (training T, decoding steps)
-def causal_bias_t(q_len: int, k_len: int, dtype: np.dtype) -> np.ndarray:
-    """Read-only keys-first (Lk, Lq) bias: 0 where causal attention is allowed, else -inf."""
-    bias_t = _bias_t_from_allowed(causal_allowed(q_len, k_len), dtype)
-    bias_t.flags.writeable = False
-    return bias_t
+def causal_bias(q_len: int, k_len: int, dtype: np.dtype) -> np.ndarray:
+    """Read-only (Lq, Lk) bias: 0 where causal attention is allowed, -inf where it is not."""
+    bias = bias_from_allowed(causal_allowed(q_len, k_len), dtype)
+    bias.flags.writeable = False
+    return bias
 
 
-def _bias_t_from_allowed(allowed: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """C-contiguous keys-first (..., Lk, Lq) bias in ``dtype`` from (..., Lq, Lk) ``allowed``.
-
-    Contiguity matters: adding a transposed (F-ordered) bias to the scores was ~9x slower.
-    """
-    if allowed.ndim < 2:
-        allowed = allowed.reshape((1,) * (2 - allowed.ndim) + allowed.shape)  # (Lk,) -> (1, Lk)
-    allowed_t = np.ascontiguousarray(np.swapaxes(allowed, -1, -2))  # (..., Lq, Lk) -> (..., Lk, Lq)
-    return np.where(allowed_t, dtype.type(0.0), dtype.type(-np.inf))
+def bias_from_allowed(allowed: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """An additive bias in ``dtype`` from a boolean mask: 0 where allowed, -inf where not."""
+    return np.where(allowed, dtype.type(0.0), dtype.type(-np.inf))
 
 
 def mask_array(op: str, mask: Any, scores_shape: tuple[int, ...]) -> np.ndarray:
@@ -70,22 +64,17 @@ def mask_array(op: str, mask: Any, scores_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def attention_bias(
-    op: str, mask: Any, is_causal: bool, scores_shape: tuple[int, ...], dtype: np.dtype
+    mask: np.ndarray | None, is_causal: bool, q_len: int, k_len: int, dtype: np.dtype
 ) -> np.ndarray | None:
-    """What the scores get added: 0 where attention is allowed, -inf where not (or None).
+    """What the scores (..., Lq, Lk) get added: 0 where a query may attend, -inf where not.
 
-    The bias is keys-first, (..., Lk, Lq), the layout of the fused op's scores. Adding
-    a bias is cheaper than writing -inf through a boolean mask (one vectorized add
-    instead of a masked copy), and adding 0 leaves the allowed scores exact.
+    ``mask`` is the checked boolean mask (True = may attend, broadcastable to the scores)
+    or None; ``is_causal`` adds the bottom-right causal pattern. None when nothing is
+    blocked (no mask, and not causal or a single query, which may see every key).
+    Adding 0 leaves the allowed scores exact.
     """
-    if not isinstance(is_causal, (bool, np.bool_)):
-        raise TypeError(f"{op}: is_causal must be True or False, got {is_causal!r}")
-    q_len, k_len = scores_shape[-2:]
+    causal = is_causal and q_len > 1
     if mask is None:
-        if not is_causal or q_len == 1:  # one query (a decoding step) may see every key
-            return None
-        return causal_bias_t(q_len, k_len, dtype)
-    allowed = mask_array(op, mask, scores_shape)
-    if is_causal:
-        allowed = allowed & causal_allowed(q_len, k_len)
-    return _bias_t_from_allowed(allowed, dtype)
+        return causal_bias(q_len, k_len, dtype) if causal else None
+    allowed = mask & causal_allowed(q_len, k_len) if causal else mask
+    return bias_from_allowed(allowed, dtype)

@@ -1,4 +1,4 @@
-"""MultiHeadAttention: project to heads, attend with the fused op, merge heads, project back."""
+"""MultiHeadAttention: project to heads, attend per head in one call, merge heads, project back."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class MultiHeadAttention(Module):
     ``q_proj``, ``k_proj``, ``v_proj`` and ``out_proj`` are Linear(embed_dim, embed_dim).
     ``dropout`` (a probability, stored as ``self.dropout``) is used twice in training
     mode, as in nanoGPT's attn_dropout and resid_dropout: on the attention
-    probabilities (inside the fused op) and on the output of ``out_proj``. In eval mode
+    probabilities (inside the attention op) and on the output of ``out_proj``. In eval mode
     neither drops anything.
     """
 
@@ -63,7 +63,9 @@ class MultiHeadAttention(Module):
 
     def _split_heads(self, x: Tensor, batch: int, length: int) -> Tensor:
         """(B, T, C) -> (B, H, T, head_dim)."""
-        # HINT: (B, T, C) -> (B, T, H, hd) with a reshape, then swap T and H: (B, H, T, hd).
+        # HINT: the C features of a position are H heads of hd features side by side, so a
+        # HINT: reshape can split the last axis; attention then wants each head to be a batch
+        # HINT: entry in front of the positions (test_forward_matches_numpy checks the layout).
         # BEGIN SOLUTION
         heads = x.reshape(
             batch, length, self.num_heads, self.head_dim
@@ -139,7 +141,8 @@ class MultiHeadAttention(Module):
         y = scaled_dot_product_attention(
             q, k, v, mask=mask, is_causal=is_causal, dropout_p=dropout_p
         )  # (B, H, T, hd)
-        # HINT: merge the heads back: (B, H, T, hd) -> (B, T, H, hd) -> (B, T, C).
+        # HINT: undo _split_heads in the reverse order, so each position gets its H heads'
+        # HINT: outputs back side by side as C features.
         # BEGIN SOLUTION
         y = y.transpose(1, 2)  # (B, H, T, hd) -> (B, T, H, hd)
         y = y.reshape(batch, length, self.embed_dim)  # (B, T, H, hd) -> (B, T, C)

@@ -1,27 +1,24 @@
-"""Scaled dot-product attention as ONE fused op with an analytic backward.
+"""Scaled dot-product attention as one op with its own gradient rule: the reference.
 
-    S = scale * q @ kᵀ            (..., Lq, Lk), -inf where attention is blocked
-    P = softmax(S) over keys       rows with nothing to attend to are all zeros
-    W = P * keep / (1 - p)         only when dropout_p > 0
-    out = W @ v                    (..., Lq, dv)
+For queries q (..., Lq, d), keys k (..., Lk, d) and values v (..., Lk, dv):
 
-The backward needs P (and the dropout mask) plus the output, nothing else:
+    S   = scale · q kᵀ + bias        (..., Lq, Lk)   bias: 0 = may attend, -inf = blocked
+    P   = softmax(S) over the keys    (..., Lq, Lk)   each row sums to 1 (0 if all blocked)
+    W   = P · keep / (1 - p)          only with dropout: keep is True with probability 1 - p
+    out = W v                         (..., Lq, dv)
 
-    dv = Wᵀ @ g
-    dW = g @ vᵀ,  dP = dW * keep / (1 - p)
-    dS = P * (dP - rowsum),  rowsum = sum_k P dP = sum(g * out, -1)
-    dq = scale * dS @ k,  dk = scale * dSᵀ @ q
+The rule follows the same formulas backwards, with g = dL/d(out) (..., Lq, dv):
 
-``rowsum`` uses FlashAttention's identity sum_k P dP = g · out (an Lq x dv product, not
-an Lq x Lk one), so the backward allocates one score-sized array and reuses it in place.
+    dv = Wᵀ g                         (..., Lk, dv)
+    dW = g vᵀ,   dP = dW · keep / (1 - p)
+    dS = P · (dP - Σ_k P dP)           the softmax's backward, row by row
+    dq = scale · dS k,   dk = scale · dSᵀ q
 
-Layout: the score-sized arrays are stored keys-first, (..., Lk, Lq) = k @ qᵀ, so the
-softmax reduces over axis -2. NumPy reduces over axis -2 by adding whole contiguous rows
-(SIMD across queries), which measured 1.5–1.9x faster than reducing each short row over
-axis -1, and made the forward 5–8% faster at the same matmul cost (README, Performance).
-The masks arrive as an additive bias in the same layout (0 = may attend, -inf = not).
-Batch dims of q, k and v broadcast as in np.matmul (k and v may be shared by all heads);
-the engine sums the gradients back to each input's shape.
+As one op, attention keeps only P (and the dropout mask) for the backward instead of
+the graph of every intermediate. Batch dims of q, k and v broadcast as in np.matmul
+(k and v may be shared by all heads); the engine sums the gradients back to each
+input's shape. This file is the textbook algorithm; the tuned kernel of the same op,
+checked equal to it by tests/test_kernels.py, is in ``kernels.py``.
 """
 
 from __future__ import annotations
@@ -33,55 +30,26 @@ import numpy as np
 
 from gradstack.autograd import register_rule
 from gradstack.tensor import Node, Tensor, apply, default_generator, register_op
-from gradstack.tensor.matvec_sums import sum_last, sum_rows
 
-from .masks import attention_bias
+from .masks import attention_bias, mask_array
 
 OP = "scaled_dot_product_attention"
 
 
-def _softmax_over_keys(scores_t: np.ndarray, masked: bool) -> np.ndarray:
-    """Softmax over the keys (axis -2 of keys-first scores), in place; blocked columns -> 0."""
-    # HINT: softmax over axis -2 (the keys) in place: subtract each column's max, exp, divide by
-    # HINT: the column sum (sum_rows, from gradstack.tensor.matvec_sums, is the fast one). When
-    # HINT: masked, a query that sees no key has max -inf (use 0 instead) and sum 0 (use 1), so
-    # HINT: its probabilities are zeros, not NaN.
+def softmax_over_keys(scores: np.ndarray) -> np.ndarray:
+    """softmax(scores) over the last axis (..., Lq, Lk); a row that is all -inf gives zeros."""
+    # HINT: exp of a large score overflows: shift each row by its maximum first (the result
+    # HINT: is the same, and every exponent is then <= 0). A query whose keys are all blocked
+    # HINT: has a row of -inf: its maximum is -inf and -inf - (-inf) is NaN, so shift such a
+    # HINT: row by 0 instead, and divide its all-zero row by 1 instead of by its sum of 0.
+    # HINT: Test: test_fully_masked_rows_give_zeros_without_warnings.
     # BEGIN SOLUTION
-    peak = scores_t.max(axis=-2, keepdims=True)  # (..., 1, Lq)
-    if masked:
-        peak[np.isneginf(peak)] = 0.0  # a query that sees nothing: avoid -inf - -inf
-    np.subtract(scores_t, peak, out=scores_t)
-    np.exp(scores_t, out=scores_t)
-    total = sum_rows(scores_t)[..., None, :]  # (..., Lk, Lq) -> (..., 1, Lq)
-    if masked:
-        total[total == 0.0] = 1.0  # nothing to attend to: 0 / 1 = 0, no NaN
-    np.reciprocal(total, out=total)
-    np.multiply(scores_t, total, out=scores_t)
-    return scores_t
+    peak = np.max(scores, axis=-1, keepdims=True)  # (..., Lq, 1)
+    peak = np.where(np.isneginf(peak), 0.0, peak)  # a row with every key blocked
+    exps = np.exp(scores - peak)  # (..., Lq, Lk), each in [0, 1]
+    total = np.sum(exps, axis=-1, keepdims=True)  # (..., Lq, 1)
+    return exps / np.where(total == 0.0, 1.0, total)
     # END SOLUTION
-
-
-def _apply_dropout(
-    values: np.ndarray, keep: np.ndarray, dropout_p: float, out: np.ndarray | None = None
-) -> np.ndarray:
-    """values * keep / (1 - p), into ``out`` (a new array when None), no float mask made."""
-    out = np.multiply(values, keep, out=out)
-    out *= values.dtype.type(1.0 / (1.0 - dropout_p))
-    return out
-
-
-def matmul_like(a: np.ndarray, b: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``a @ b``, written in the memory layout of ``like`` when that has the result's shape.
-
-    Multi-head attention's q, k and v are (B, H, T, hd) views of (B, T, H, hd) memory.
-    Giving the output and the gradients that same layout makes merging the heads back
-    to (B, T, C), and the split's backward, views instead of copies; BLAS writes the
-    strided result at no extra cost (measured: 21.3 vs 21.6 us on config A's shapes).
-    """
-    same_batch = a.shape[:-2] == b.shape[:-2] == like.shape[:-2]
-    if not (same_batch and like.shape[-2:] == (a.shape[-2], b.shape[-1])):
-        return np.matmul(a, b)
-    return np.matmul(a, b, out=np.empty_like(like))
 
 
 @register_op(OP)
@@ -90,72 +58,57 @@ def attention_forward(
     k: np.ndarray,
     v: np.ndarray,
     *,
-    bias_t: np.ndarray | None,
+    mask: np.ndarray | None,
+    is_causal: bool,
     scale: float,
     dropout_p: float,
-) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
-    """softmax(scale q kᵀ + bias) @ v, with dropout on the probabilities.
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None]]:
+    """out = dropout(softmax(scale · q kᵀ + bias)) v; saves (P, keep) for the rule.
 
-    ``bias_t`` is keys-first (..., Lk, Lq): 0 where attention is allowed, -inf where it
-    is not (or None for no mask).
+    ``mask`` is boolean (True = may attend, broadcastable to (..., Lq, Lk)) or None;
+    ``attention_bias(mask, is_causal, Lq, Lk, dtype)`` turns it and ``is_causal`` into
+    the additive bias (or None). With ``dropout_p`` > 0, keep = (uniform float32 draws
+    from ``default_generator()``, one per probability) < 1 - p; else keep is None.
     """
-    # HINT: keys-first scores (..., Lk, Lq) = k @ (scale q)^T, plus bias_t when given; P =
-    # HINT: _softmax_over_keys(scores, masked); with dropout_p > 0 draw keep (float32 uniform from
-    # HINT: default_generator() < 1 - p) and W = _apply_dropout(P, keep, p), else W = P; out =
-    # HINT: W^T @ v (..., Lq, dv), in q's memory layout (matmul_like). Save (P, keep, out).
+    # HINT: kᵀ is np.swapaxes(k, -1, -2): the last two axes swap, the batch axes stay.
+    # HINT: Draw the dropout mask only when dropout_p > 0, so that dropout_p=0 leaves the
+    # HINT: random stream untouched (test_dropout_zero_draws_nothing_and_changes_nothing).
     # BEGIN SOLUTION
-    # scale the (d, Lq) side, not the (Lk, Lq) scores, into a C-contiguous qᵀ: NumPy's matmul
-    # is up to 1.3x faster with it than with a transposed view (README, Performance)
-    scaled_qt = np.multiply(np.swapaxes(q, -1, -2), q.dtype.type(scale), order="C")
-    scores_t = np.matmul(k, scaled_qt)  # (..., Lk, d) @ (..., d, Lq)
-    if bias_t is not None:
-        np.add(scores_t, bias_t, out=scores_t)
-    probs_t = _softmax_over_keys(scores_t, masked=bias_t is not None)  # (..., Lk, Lq)
+    scores = scale * (q @ np.swapaxes(k, -1, -2))  # (..., Lq, d) @ (..., d, Lk) -> (..., Lq, Lk)
+    bias = attention_bias(mask, is_causal, q.shape[-2], k.shape[-2], q.dtype)
+    if bias is not None:
+        scores = scores + bias  # -inf where a query may not look
+    probs = softmax_over_keys(scores)  # (..., Lq, Lk)
     keep = None
-    weights_t = probs_t
+    weights = probs
     if dropout_p > 0.0:
-        keep = default_generator().random(probs_t.shape, dtype=np.float32) < 1.0 - dropout_p
-        weights_t = _apply_dropout(probs_t, keep, dropout_p)
-    out = matmul_like(np.swapaxes(weights_t, -1, -2), v, q)  # (..., Lq, Lk) @ (..., Lk, dv)
-    return out, (probs_t, keep, out)
+        keep = default_generator().random(probs.shape, dtype=np.float32) < 1.0 - dropout_p
+        weights = probs * keep / (1.0 - dropout_p)  # (..., Lq, Lk)
+    out = weights @ v  # (..., Lq, Lk) @ (..., Lk, dv) -> (..., Lq, dv)
+    return out, (probs, keep)
     # END SOLUTION
 
 
 @register_rule(OP)
 def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
-    """Gradients of q, k, v from the saved probabilities, dropout mask and output."""
-    # HINT: from (P, keep, out) = node.saved, all keys-first: dv = W @ g (W = P with dropout
-    # HINT: applied); dP^T = v @ g^T, with dropout applied too; dS^T = P * (dP^T - rowsum) with
-    # HINT: rowsum = sum(g * out, -1) per query (..., 1, Lq); dq = scale dS @ k, dk = scale
-    # HINT: dS^T @ q. Only the gradients asked for (node.needs_input_grad); each product in the
-    # HINT: memory layout of the input it is the gradient of (matmul_like).
+    """Gradients (dq, dk, dv) from g (..., Lq, dv) and the saved (P, keep)."""
+    # HINT: node.inputs are the q, k, v Tensors (use .data), node.attrs the forward's keyword
+    # HINT: arguments. Redo the dropout on P to get W, as in the forward. The softmax's
+    # HINT: backward subtracts, in each row, the P-weighted average of dP (a sum over the
+    # HINT: keys, keepdims=True); a blocked key has P = 0, so it gets no gradient.
+    # HINT: Tests: tests/test_sdpa_gradients.py (finite differences).
     # BEGIN SOLUTION
     q, k, v = (t.data for t in node.inputs)
-    probs_t, keep, out = node.saved
+    probs, keep = node.saved
     scale = node.attrs["scale"]
     dropout_p = node.attrs["dropout_p"]
-    need_q, need_k, need_v = node.needs_input_grad
-    dv = None
-    if need_v:
-        weights_t = probs_t if keep is None else _apply_dropout(probs_t, keep, dropout_p)
-        dv = matmul_like(weights_t, g, v)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
-    if not (need_q or need_k):
-        return None, None, dv
-    g_t = np.ascontiguousarray(np.swapaxes(g, -1, -2))  # (..., dv, Lq), as qᵀ in the forward
-    d_scores_t = np.matmul(v, g_t)  # dWᵀ: (..., Lk, dv) @ (..., dv, Lq)
-    if keep is not None:
-        _apply_dropout(d_scores_t, keep, dropout_p, out=d_scores_t)  # dP = dW keep / (1 - p)
-    rowsum = sum_last(g * out)[..., None, :]  # sum_k P dP per query, (..., 1, Lq)
-    np.subtract(d_scores_t, rowsum, out=d_scores_t)
-    np.multiply(d_scores_t, probs_t, out=d_scores_t)  # dSᵀ, zero wherever P is zero
-    dq = None
-    if need_q:
-        dq = matmul_like(np.swapaxes(d_scores_t, -1, -2), k, q)  # (..., Lq, Lk) @ (..., Lk, d)
-        dq *= q.dtype.type(scale)
-    dk = None
-    if need_k:
-        dk = matmul_like(d_scores_t, q, k)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
-        dk *= k.dtype.type(scale)
+    weights = probs if keep is None else probs * keep / (1.0 - dropout_p)  # (..., Lq, Lk)
+    dv = np.swapaxes(weights, -1, -2) @ g  # (..., Lk, Lq) @ (..., Lq, dv) -> (..., Lk, dv)
+    d_weights = g @ np.swapaxes(v, -1, -2)  # (..., Lq, dv) @ (..., dv, Lk) -> (..., Lq, Lk)
+    d_probs = d_weights if keep is None else d_weights * keep / (1.0 - dropout_p)
+    d_scores = probs * (d_probs - np.sum(probs * d_probs, axis=-1, keepdims=True))
+    dq = scale * (d_scores @ k)  # (..., Lq, Lk) @ (..., Lk, d) -> (..., Lq, d)
+    dk = scale * (np.swapaxes(d_scores, -1, -2) @ q)  # (..., Lk, Lq) @ (..., Lq, d)
     return dq, dk, dv
     # END SOLUTION
 
@@ -222,13 +175,15 @@ def scaled_dot_product_attention(
     ``dropout_p`` > 0 drops probabilities (the caller passes 0 outside training).
     """
     scores_shape = _check_qkv(q, k, v)
-    bias_t = attention_bias(OP, mask, is_causal, scores_shape, q.dtype)
+    if not isinstance(is_causal, (bool, np.bool_)):
+        raise TypeError(f"{OP}: is_causal must be True or False, got {is_causal!r}")
     return apply(
         attention_forward,
         q,
         k,
         v,
-        bias_t=bias_t,
+        mask=None if mask is None else mask_array(OP, mask, scores_shape),
+        is_causal=bool(is_causal),
         scale=_check_scale(scale, q.shape[-1]),
         dropout_p=_check_dropout(dropout_p),
     )

@@ -34,8 +34,9 @@ class TransformerBlock(Module):
 
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
         """(B, T, C) -> (B, T, C); with ``cache`` the T new positions follow the cached ones."""
-        # HINT: pre-norm residual branches: x = x + attn(ln1(x)) (causal, passing cache on), then
-        # HINT: x + mlp(ln2(x)); (B, T, C) throughout.
+        # HINT: attention in a GPT block is always causal, and only attention needs the cache
+        # HINT: (the MLP works on each position alone). Normalize the branch input, never the
+        # HINT: residual stream itself.
         # BEGIN SOLUTION
         x = x + self.attn(self.ln1(x), is_causal=True, cache=cache)
         return x + self.mlp(self.ln2(x))

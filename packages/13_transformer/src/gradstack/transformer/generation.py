@@ -8,20 +8,25 @@ and re-filled with the last ``max(1, max_seq_len // 2)`` tokens of the sequence 
 positions ``0 ..``), and one-token steps continue from there. Up to ``max_seq_len``
 tokens this gives exactly what recomputing the whole context gives.
 
+A cached step runs through the modules a student writes (the reference):
+``GPT.hidden_states(tokens, caches)``, each block passing its cache to
+``MultiHeadAttention.forward(cache=)``, in eval mode under ``no_grad``. When the
+package's kernels are installed and enabled, the same step runs as the decoding kernel
+instead (``kernels/decode.py``, registered with ``register_decoding_kernel``): the same
+computation on arrays, no graph, no module touched, tested token for token against the
+module path.
+
 The recomputing decoder (``use_cache=False``) runs the model on the last
 ``max_seq_len`` tokens at every step, as nanoGPT does; it is the reference for the
-equality test and the baseline for the benchmark.
-
-The cached decoder runs on arrays (``decode.py``): no graph, no dropout, no module
-touched. The recomputing one runs the modules under ``no_grad`` in eval mode, and the
-previous modes are restored before the new column is handed out, so a caller that
-consumes the stream slowly never sees the model or grad mode changed.
+equality test and the baseline for the benchmark. Every module path restores the
+previous modes before the new column is handed out, so a caller that consumes the
+stream slowly never sees the model or grad mode changed.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +34,30 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Module
-from gradstack.tensor import Tensor, no_grad
+from gradstack.tensor import Tensor, kernels_enabled, no_grad
 
-from .decode import QKV, decode_positions
 from .sampling import check_sampling, sample_next
 from .tokens import check_tokens
 
 if TYPE_CHECKING:
     from .gpt import GPT
+
+# A cached step: logits (B, V) after tokens (B, T), whose keys and values are appended
+# to the caches (one per block).
+DecodeStep = Callable[[np.ndarray, list[KVCache]], np.ndarray]
+
+
+class _DecodingKernel:
+    """The decoding kernel's factory (model -> step), once ``kernels/decode.py`` registers it."""
+
+    factory: Callable[[GPT], DecodeStep] | None = None
+
+
+def register_decoding_kernel(factory: Callable[[GPT], DecodeStep]) -> None:
+    """Install the kernel that ``CachedDecoder`` runs instead of the modules (kernels on)."""
+    if not callable(factory):
+        raise TypeError("register_decoding_kernel: factory must be a callable model -> step")
+    _DecodingKernel.factory = factory
 
 
 @contextmanager
@@ -58,14 +79,20 @@ def last_position_logits(
     model: GPT, idx: np.ndarray, caches: list[KVCache] | None, modules: list[Module]
 ) -> np.ndarray:
     """Logits (B, V) of the last position only (the head runs on one position, not T),
-    through the modules in eval mode under ``no_grad``."""
+    through the modules in eval mode under ``no_grad``; with ``caches`` the tokens
+    continue the cached positions and are appended to the caches."""
     with inference_mode(modules):
         hidden = model.hidden_states(idx, caches)  # (B, T, C)
         return model.lm_head(hidden[:, -1]).data  # (B, C) -> (B, V)
 
 
 class CachedDecoder:
-    """Feeds tokens through the model one position at a time, using per-block KV caches."""
+    """Feeds tokens through the model one position at a time, using per-block KV caches.
+
+    ``step`` is the decoding kernel when one is registered and kernels are enabled
+    (``gradstack.tensor.kernels_enabled()``, checked once per decoder), else the
+    module path.
+    """
 
     def __init__(self, model: GPT, batch_size: int) -> None:
         config = model.config
@@ -77,20 +104,27 @@ class CachedDecoder:
             KVCache(batch_size, config.num_heads, config.max_seq_len, config.head_dim, dtype=dtype)
             for _ in range(config.num_layers)
         ]
-        self.qkv = [QKV(block) for block in model.blocks]
+        self.modules = list(model.modules())
+        factory = _DecodingKernel.factory
+        self.step: DecodeStep = (
+            factory(model) if factory is not None and kernels_enabled() else self.module_step
+        )
+
+    def module_step(self, tokens: np.ndarray, caches: list[KVCache]) -> np.ndarray:
+        """The reference step: ``tokens`` (B, T) through the modules with the caches."""
+        return last_position_logits(self.model, tokens, caches, self.modules)
 
     def prefill(self, window: np.ndarray) -> np.ndarray:
         """Empty the caches, run ``window`` (B, W) through them; logits (B, V) of its end."""
         for cache in self.caches:
             cache.reset()
-        return decode_positions(self.model, window, self.caches, self.qkv)
+        return self.step(window, self.caches)
 
     def next_logits(self, sequence: np.ndarray) -> np.ndarray:
         """Logits after ``sequence`` (B, n), whose first n - 1 tokens are already cached."""
         if self.caches[0].length == self.max_len:
             return self.prefill(sequence[:, -self.refill_len :])  # (B, refill_len)
-        # arrays only: no graph, no dropout, so no mode switching per token
-        return decode_positions(self.model, sequence[:, -1:], self.caches, self.qkv)  # (B, 1)
+        return self.step(sequence[:, -1:], self.caches)  # (B, 1)
 
 
 class RecomputingDecoder:

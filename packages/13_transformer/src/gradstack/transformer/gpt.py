@@ -76,7 +76,8 @@ class GPT(Module):
     def forward(self, tokens: Any) -> Tensor:
         """Logits (B, T, V) for integer tokens (B, T) with T <= max_seq_len."""
         idx = check_tokens("GPT.forward", tokens, self.config)
-        # HINT: logits = lm_head(hidden_states(idx)): (B, T, C) -> (B, T, V).
+        # HINT: hidden_states already does everything up to and including the final layer
+        # HINT: norm (see the pipeline in this file's docstring).
         # BEGIN SOLUTION
         return self.lm_head(self.hidden_states(idx))
         # END SOLUTION
@@ -95,9 +96,9 @@ class GPT(Module):
                 f"GPT: positions {start}..{start + seq_len - 1} exceed "
                 f"max_seq_len={self.config.max_seq_len}"
             )
-        # HINT: token embeddings (B, T, C) plus the position vectors for positions start ..
-        # HINT: start + T - 1 (self.position_embedding(x, start)), dropout, then each block in
-        # HINT: order with its cache (None when caches is None), and ln_f at the end: (B, T, C).
+        # HINT: the pipeline is in this file's docstring. With caches, the new tokens sit at
+        # HINT: positions start, start + 1, ...: position_embedding takes that offset. Each
+        # HINT: block gets its own cache (or None); test_generate checks the cached path.
         # BEGIN SOLUTION
         x = self.token_embedding(idx)  # (B, T, C)
         x = self.position_embedding(x, start)  # (B, T, C) + positions start .. start + T - 1

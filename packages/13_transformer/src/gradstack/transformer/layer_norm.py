@@ -1,89 +1,72 @@
-"""The fused ``layer_norm`` op: forward, its analytic gradient rule, and the function.
+"""The ``layer_norm`` op: forward, its gradient rule, and the function (the reference).
 
-Layer norm over the last ``k`` dims, with ``N`` the number of normalized elements:
+Layer norm over the last ``ndim`` dims (the normalized axes), N elements each:
 
-    xhat = (x - mean(x)) * rstd,   rstd = 1 / sqrt(var(x) + eps)   (biased variance)
-    y    = xhat * gamma + beta
+    mean = mean(x),  var = mean((x - mean)²)       biased variance, per normalized slice
+    xhat = (x - mean) / sqrt(var + eps)
+    y    = xhat · gamma + beta
 
 Composed from elementary ops this would be about ten graph nodes and as many
-full-size temporaries; fused it is one node that saves ``xhat`` and ``rstd``. With
-``gx = g * gamma`` the gradient of the input is
+full-size temporaries; as one op it is one node that saves ``xhat`` and
+``rstd = 1 / sqrt(var + eps)``. With ``gx = g · gamma`` the gradients are
 
-    dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat))
+    dx     = rstd · (gx - mean(gx) - xhat · mean(gx · xhat))
+    dgamma = Σ g · xhat,   dbeta = Σ g          over the leading (batch) dims
 
-and ``dgamma = sum(g * xhat)``, ``dbeta = sum(g)`` over the leading dims.
+This file is the formula; the tuned kernel of the same op (on rows, in place, means as
+matrix-vector products), checked equal to it by tests/test_kernels_layer_norm.py, is in
+``kernels/layer_norm.py``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from gradstack.autograd import register_rule
 from gradstack.tensor import Node, Tensor, apply, register_op
-from gradstack.tensor.matvec_sums import mean_last, sum_rows
+
+
+def normalized_axes(ndim: int) -> tuple[int, ...]:
+    """The last ``ndim`` axes, counted from the end: (-ndim, ..., -1)."""
+    return tuple(range(-ndim, 0))
 
 
 @register_op("layer_norm")
 def layer_norm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, ndim: int, eps: float
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Normalize over the last ``ndim`` dims, then scale and shift; saves (xhat, rstd).
-
-    The work is done on rows: x viewed as (R, N), one row per normalized slice, so the
-    per-row statistics are matrix-vector products (gradstack.tensor.matvec_sums).
-    """
-    # HINT: view x as rows (R, N), N the product of the last ndim dims; per row, mean and
-    # HINT: biased variance (mean_last from gradstack.tensor.matvec_sums), rstd = 1 / sqrt(var +
-    # HINT: eps), xhat = (x - mean) * rstd, out = xhat * gamma + beta (gamma, beta flattened).
-    # HINT: Save (xhat (R, N), rstd (R,)) for the rule; reuse arrays in place where you can.
+    """y = xhat · gamma + beta over the last ``ndim`` dims; saves (xhat, rstd) for the rule."""
+    # HINT: reduce over normalized_axes(ndim) with keepdims=True, so the statistics
+    # HINT: (..., 1, ..., 1) broadcast back against x; gamma and beta have the normalized
+    # HINT: shape and broadcast as they are. eps goes inside the square root.
     # BEGIN SOLUTION
-    count = math.prod(x.shape[x.ndim - ndim :])
-    rows = x.reshape(-1, count)  # (..., *normalized) -> (R, N)
-    xhat = rows - mean_last(rows)[:, None]  # (R, N), centered
-    rstd = mean_last(np.square(xhat))  # (R,) biased variance
-    rstd += eps
-    np.sqrt(rstd, out=rstd)
-    np.reciprocal(rstd, out=rstd)
-    xhat *= rstd[:, None]
-    out = xhat * gamma.reshape(-1)
-    out += beta.reshape(-1)
-    return out.reshape(x.shape), (xhat, rstd)  # (R, N) -> x's shape
+    axes = normalized_axes(ndim)
+    mean = np.mean(x, axis=axes, keepdims=True)  # (..., 1): one mean per normalized slice
+    centred = x - mean  # x's shape
+    var = np.mean(centred * centred, axis=axes, keepdims=True)  # (..., 1), biased
+    rstd = 1.0 / np.sqrt(var + eps)  # (..., 1)
+    xhat = centred * rstd  # x's shape, mean 0 and variance 1 per slice
+    return xhat * gamma + beta, (xhat, rstd)
     # END SOLUTION
 
 
 @register_rule("layer_norm")
 def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
-    """Gradients of x, gamma and beta from the saved xhat and rstd (on rows, in place)."""
-    # HINT: with (xhat (R, N), rstd (R,)) = node.saved, g as rows (R, N) and gx = g * gamma:
-    # HINT: dgamma = sum of g * xhat over rows and dbeta = sum of g over rows (sum_rows), in
-    # HINT: gamma's shape; dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)). The two means
-    # HINT: per row are matrix-vector products with gamma / N: mean(gx) = g @ (gamma / N) and
-    # HINT: mean(gx * xhat) = (g * xhat) @ (gamma / N). Reshape dx to x's shape. Each gradient
-    # HINT: only when node.needs_input_grad says so (else None).
+    """Gradients (dx, dgamma, dbeta) from g (x's shape) and the saved (xhat, rstd)."""
+    # HINT: the engine sums a gradient over the dims its input was broadcast along, so the
+    # HINT: gamma and beta gradients may keep x's shape. In dx, both means are over the
+    # HINT: normalized axes with keepdims=True, like the forward's statistics.
     # BEGIN SOLUTION
     xhat, rstd = node.saved
     gamma = node.inputs[1].data
-    need_x, need_gamma, need_beta = node.needs_input_grad
-    rows = g.reshape(xhat.shape)  # (..., *normalized) -> (R, N)
-    g_xhat = rows * xhat if (need_x or need_gamma) else None
-    grad_gamma = sum_rows(g_xhat).reshape(gamma.shape) if need_gamma else None
-    grad_beta = sum_rows(rows).reshape(gamma.shape) if need_beta else None
-    grad_x = None
-    if need_x:
-        flat_gamma = gamma.reshape(-1)
-        gamma_mean = flat_gamma / flat_gamma.dtype.type(flat_gamma.size)  # (N,)
-        projection = g_xhat @ gamma_mean  # (R,) mean(gx * xhat)
-        centre = rows @ gamma_mean  # (R,) mean(gx)
-        np.multiply(xhat, projection[:, None], out=g_xhat)
-        g_xhat += centre[:, None]
-        grad_x = rows * flat_gamma  # gx, (R, N)
-        grad_x -= g_xhat
-        grad_x *= rstd[:, None]
-        grad_x = grad_x.reshape(g.shape)  # (R, N) -> x's shape
-    return grad_x, grad_gamma, grad_beta
+    axes = normalized_axes(node.attrs["ndim"])
+    gx = g * gamma  # x's shape
+    mean_gx = np.mean(gx, axis=axes, keepdims=True)  # (..., 1)
+    mean_gx_xhat = np.mean(gx * xhat, axis=axes, keepdims=True)  # (..., 1)
+    dx = rstd * (gx - mean_gx - xhat * mean_gx_xhat)
+    return dx, g * xhat, g  # dgamma, dbeta: summed to gamma's shape by the engine
     # END SOLUTION
 
 
@@ -106,7 +89,7 @@ def layer_norm(
     """Layer norm over the trailing ``normalized_shape`` dims (PyTorch's signature).
 
     ``weight`` (gamma) and ``bias`` (beta) default to ones and zeros of the normalized
-    shape; the whole computation is the single fused op ``layer_norm``.
+    shape; the whole computation is the one op ``layer_norm``.
     """
     if not isinstance(x, Tensor):
         raise TypeError(f"layer_norm: expects a Tensor, got {type(x).__name__}")

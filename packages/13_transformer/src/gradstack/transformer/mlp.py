@@ -28,8 +28,8 @@ class MLP(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., embed_dim) -> (..., hidden_dim) -> (..., embed_dim)."""
-        # HINT: dropout(linear2(gelu(linear1(x)))) with GPT-2's tanh GELU (approximate="tanh"):
-        # HINT: (..., C) -> (..., H) -> (..., C).
+        # HINT: gelu has two forms (its approximate= argument); GPT-2 was trained with the
+        # HINT: tanh one, and test_matches_torch compares against PyTorch's tanh GELU.
         # BEGIN SOLUTION
         return self.dropout(self.linear2(gelu(self.linear1(x), approximate="tanh")))
         # END SOLUTION

@@ -1,4 +1,4 @@
-"""LayerNorm: the module around the fused ``layer_norm`` op."""
+"""LayerNorm: the module around the ``layer_norm`` op."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class LayerNorm(Module):
         self.beta = Parameter(np.zeros(self.normalized_shape, dtype=np.float32))
 
     def forward(self, x: Tensor) -> Tensor:
-        """Apply the fused op; the input must end with the normalized shape."""
+        """Apply the ``layer_norm`` op; the input must end with the normalized shape."""
         return layer_norm(x, self.normalized_shape, self.gamma, self.beta, self.eps)
 
     def extra_repr(self) -> str:
