@@ -50,7 +50,6 @@ class Worker:
         for line in self.process.stdout:
             if line.startswith("{"):
                 return json.loads(line)
-        self.process.wait()  # stdout closed: the worker is exiting; reap it, so close() knows
         errors = self.process.stderr.read() if self.process.stderr else ""
         self.process.wait(timeout=60)  # reaped: close() then sees it exited, asks nothing
         raise RuntimeError(f"benchmark worker {self.name} exited:\n{errors}")
