@@ -66,4 +66,5 @@ def test_a_worker_that_dies_is_reported_with_its_error(interleave):
                                dict(os.environ))  # fmt: skip
     with pytest.raises(RuntimeError, match="benchmark worker broken exited:\n.*no model"):
         worker.ask({"op": "steps", "count": 1})
+    worker.process.wait(timeout=60)  # its stdout closes just before it exits
     worker.close()

@@ -52,3 +52,9 @@ class CLI:
 def cli() -> type[CLI]:
     """Run the command and read what it wrote."""
     return CLI
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One grading work folder for the session: each module's environment is built once."""
+    return tmp_path_factory.mktemp("grading-work")

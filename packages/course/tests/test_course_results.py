@@ -19,7 +19,6 @@ from gradstack.course.results import (
     PASSED,
     SKIPPED,
     TestResult,
-    fill_collection_errors,
     gradescope_json,
     junit_xml,
     parse_junit,
@@ -128,24 +127,6 @@ def test_score_counts_points_and_leaves_skipped_tests_out(junit: Path):
     assert score(results) == (3, 3 + 0.5 + 1 + 1 + 1)
     assert percent(3, 6.5) == "46.2%"
     assert percent(0, 0) == "100.0%"
-
-
-def test_files_that_failed_to_import_count_their_tests_from_the_manifest(junit: Path):
-    results, errors = parse_junit(junit, "suite")
-    manifest = [("test_broken_import.py::test_x", 2), ("test_broken_import.py::test_y", 1)]
-    filled = by_name(fill_collection_errors(results, errors, manifest, "suite"))
-    for name, points in (("test_x", 2), ("test_y", 1)):
-        assert (filled[name].outcome, filled[name].points) == (FAILED, points)
-        assert filled[name].message.startswith("not run: its test file could not be imported")
-        assert "no_such_module_here" in filled[name].message
-    assert score(list(filled.values())) == (3, 6.5 + 3)
-
-
-def test_without_a_manifest_a_broken_file_counts_as_one_failed_test(junit: Path):
-    results, errors = parse_junit(junit, "suite")
-    filled = fill_collection_errors(results, errors, None, "suite")
-    broken = [r for r in filled if r.name == "test_broken_import"]
-    assert [(r.outcome, r.points) for r in broken] == [(FAILED, 1)]
 
 
 def test_points_manifest_lists_the_collected_tests(tmp_path: Path):

@@ -1,7 +1,8 @@
 """The ``course`` command line: release, test and status, with their flags and runners.
 
-Exit codes: 0 the command did its work (whatever a score is); 1 tox could not run the
-tests; 2 bad input, reported as one line ``gradstack course <sub>: error: <message>``.
+Exit codes: 0 the command did its work (whatever a score is); 1 the tests could not run
+(the grading environment could not be built, a copy without a readable version); 2 bad
+input, reported as one line ``gradstack course <sub>: error: <message>``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import xml.etree.ElementTree as ET  # noqa: N817 (the usual name)
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GradingError, UsageError
 from .files import write_atomic
 from .grading import (
     find_copies,
@@ -29,7 +30,6 @@ from .grading import (
 from .modules import checked_repo, course_modules, resolve_module, student_copy
 from .release import plan_release, write_release
 from .results import FAILED, TestResult, gradescope_json, junit_xml
-from .toxrun import ToxError
 
 DESCRIPTION = """\
 Course assignments: hand a module out to students and grade their copies.
@@ -41,12 +41,12 @@ Course assignments: hand a module out to students and grade their copies.
 """
 
 EPILOG = """\
-exit codes: 0 done (whatever the score), 1 tox could not run the tests,
+exit codes: 0 done (whatever the score), 1 the tests could not run,
 2 bad input (one line on stderr). See docs/course.md."""
 
 REPO_HELP = (
-    "the reference gradstack checkout (default: the first folder at or above the current "
-    "one that holds tox.ini and packages/01_tensor)"
+    "the reference gradstack checkout (default: $GRADSTACK_COURSE_REPO, else the first "
+    "folder at or above the current one that holds tox.ini and packages/01_tensor)"
 )
 
 
@@ -80,14 +80,15 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--workdir",
         metavar="DIR",
-        help="tox work folder to keep and reuse across runs (default: a temporary one)",
+        help="work folder to keep and reuse across runs: the prepared environments and the "
+        "reference's results (default: $GRADSTACK_COURSE_WORKDIR, else a temporary one)",
     )
     sub.add_argument(
         "--timeout",
         type=float,
         default=1800.0,
         metavar="SECONDS",
-        help="stop a tox run after this long (default: %(default)g)",
+        help="stop a suite's test run after this long (default: %(default)g)",
     )
 
 
@@ -135,7 +136,7 @@ def run_course(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"gradstack course {command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except ToxError as error:
+    except GradingError as error:
         print(f"gradstack course {command}: error: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -169,14 +170,18 @@ def run_release(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(
-    args: argparse.Namespace, results: list[TestResult], text: str, seconds: float
+    args: argparse.Namespace,
+    results: list[TestResult],
+    text: str,
+    seconds: float,
+    review: list[str] = (),
 ) -> None:
     """``--json`` and ``--junit``, each written to a temporary file then renamed."""
     if args.json:
-        data = json.dumps(gradescope_json(results, text, seconds), indent=1)
+        data = json.dumps(gradescope_json(results, text, seconds, review), indent=1)
         write_atomic(Path(args.json), data.encode("utf-8"))
     if args.junit:
-        root = junit_xml(results).getroot()
+        root = junit_xml(results, review).getroot()
         write_atomic(Path(args.junit), ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
@@ -203,17 +208,17 @@ def run_test(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with work_folder(args.workdir) as workdir:
         try:
-            results = grade(repo, module, student, workdir, args.timeout)
-        except ToxError as error:
+            grading = grade(repo, module, student, workdir, args.timeout)
+        except GradingError as error:
             if args.json:  # an autograder still gets a result, with the reason
-                failed = [TestResult("tox", "tox", FAILED, 1, str(error))]
+                failed = [TestResult("grader", "grader", FAILED, 1, str(error))]
                 text = f"the tests could not run: {error}"
                 _write_outputs(args, failed, text, time.monotonic() - started)
             raise
-    text = summary(module, student, results)
-    print(format_table(results))
+    text = summary(module, student, grading.results, grading.review)
+    print(format_table(grading.results))
     print(text)
-    _write_outputs(args, results, text, time.monotonic() - started)
+    _write_outputs(args, grading.results, text, time.monotonic() - started, grading.review)
     return EXIT_OK
 
 

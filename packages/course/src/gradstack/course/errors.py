@@ -9,3 +9,7 @@ EXIT_USAGE = 2  # bad input, reported as one line
 
 class UsageError(Exception):
     """Bad input: printed as ``gradstack course <sub>: error: <message>``, exit code 2."""
+
+
+class GradingError(RuntimeError):
+    """The tests could not run (an environment failed to build, a copy without a version)."""

@@ -103,8 +103,13 @@ def is_repo(folder: Path) -> bool:
     return (folder / "tox.ini").is_file() and (folder / "packages" / "01_tensor").is_dir()
 
 
+REPO_VARIABLE = "GRADSTACK_COURSE_REPO"
+
+
 def checked_repo(path: str | None) -> Path:
-    """``--repo`` if given (checked), else the checkout found above the current folder."""
+    """``--repo`` if given (checked), else ``$GRADSTACK_COURSE_REPO``, else the checkout
+    found above the current folder."""
+    path = path or os.environ.get(REPO_VARIABLE) or None
     if path is None:
         return find_repo()
     repo = Path(path).expanduser().resolve()

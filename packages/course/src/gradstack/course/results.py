@@ -2,10 +2,9 @@
 
 Each testcase carries the properties ``points`` and ``nodeid`` (the repository's root
 conftest.py records them). A test is passed, failed (a failure or an error, at any
-stage) or skipped; skipped tests earn and cost nothing. A test file that could not be
-imported (a collection error) is replaced by its tests, collected from the reference,
-each failed with the import error as its message, so a module that breaks an import
-cannot shrink the maximum score.
+stage) or skipped; skipped tests earn and cost nothing. The grader scores what its own
+pytest plugin reports (grading.py); this module turns results into a table, Gradescope's
+JSON and JUnit XML, and reads pytest's JUnit XML back.
 """
 
 from __future__ import annotations
@@ -58,14 +57,14 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def _error_line(details: str, fallback: str) -> str:
+def error_line(details: str, fallback: str) -> str:
     """The ``E   ...`` line of a traceback that names the exception, else ``fallback``."""
     lines = [line[1:].strip() for line in details.splitlines() if line.startswith("E ")]
     named = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit)\b", line)]
     return (named or lines or [fallback])[0]
 
 
-def _shorten(text: str) -> str:
+def shorten(text: str) -> str:
     """``text`` cut to DETAILS_LIMIT characters, keeping its end (where the error is)."""
     if len(text) <= DETAILS_LIMIT:
         return text
@@ -93,15 +92,15 @@ def parse_junit(path: Path, suite: str) -> tuple[list[TestResult], list[Collecti
         if "nodeid" not in properties:
             if problems and problems[0].get("message") == "collection failure":
                 details = problems[0].text or ""
-                line = _error_line(details, "collection failure")
-                errors.append(CollectionError(case.get("name", ""), line, _shorten(details)))
+                line = error_line(details, "collection failure")
+                errors.append(CollectionError(case.get("name", ""), line, shorten(details)))
             continue
         name = properties["nodeid"]
         if problems:
             details = "\n".join(p.text or "" for p in problems)
-            message = (problems[0].get("message") or _error_line(details, problems[0].tag)).strip()
+            message = (problems[0].get("message") or error_line(details, problems[0].tag)).strip()
             result = TestResult(
-                suite, name, FAILED, _points(properties.get("points")), message, _shorten(details)
+                suite, name, FAILED, _points(properties.get("points")), message, shorten(details)
             )
         elif skipped is not None:
             message = skipped.get("message") or "skipped"
@@ -120,32 +119,6 @@ def dotted_module(nodeid: str) -> str:
     return file.removesuffix(".py").replace("/", ".")
 
 
-def fill_collection_errors(
-    results: list[TestResult],
-    errors: list[CollectionError],
-    manifest: list[tuple[str, float]] | None,
-    suite: str,
-) -> list[TestResult]:
-    """Add the tests of files that failed to collect, as failed, from the reference manifest.
-
-    Without a manifest (or for a file it does not list) the file itself counts as one
-    failed test worth 1 point.
-    """
-    out = list(results)
-    for error in errors:
-        expected = [
-            (nodeid, points)
-            for nodeid, points in manifest or []
-            if dotted_module(nodeid) == error.module
-        ]
-        message = f"not run: its test file could not be imported: {error.message}"
-        if not expected:
-            out.append(TestResult(suite, error.module, FAILED, 1, message, error.details))
-        for nodeid, points in expected:
-            out.append(TestResult(suite, nodeid, FAILED, points, message, error.details))
-    return out
-
-
 def score(results: list[TestResult]) -> tuple[float, float]:
     """Points earned and points possible."""
     scored = [r for r in results if r.scored]
@@ -162,8 +135,10 @@ def percent(earned: float, possible: float) -> str:
     return f"{100.0 * earned / possible if possible else 100.0:.1f}%"
 
 
-def gradescope_json(results: list[TestResult], summary: str, seconds: float) -> dict:
-    """The results in the shape of Gradescope's ``results.json``."""
+def gradescope_json(
+    results: list[TestResult], summary: str, seconds: float, review: list[str] = ()
+) -> dict:
+    """The results in the shape of Gradescope's ``results.json``; review flags in extra_data."""
     earned, possible = score(results)
     return {
         "score": earned,
@@ -184,18 +159,29 @@ def gradescope_json(results: list[TestResult], summary: str, seconds: float) -> 
             for r in results
             if r.scored
         ],
-        "extra_data": {"skipped": [r.name for r in results if not r.scored]},
+        "extra_data": {
+            "skipped": [r.name for r in results if not r.scored],
+            "needs_review": bool(review),
+            "review": list(review),
+        },
     }
 
 
-def junit_xml(results: list[TestResult]) -> ET.ElementTree:
-    """The results as one JUnit XML document, a testsuite per suite, points as properties."""
+def junit_xml(results: list[TestResult], review: list[str] = ()) -> ET.ElementTree:
+    """The results as one JUnit XML document, a testsuite per suite, points as properties.
+
+    Each testsuite carries the properties ``needs_review`` (true/false) and ``review``
+    (the reasons, one per line).
+    """
     root = ET.Element("testsuites", name="gradstack course test")
     suites: dict[str, ET.Element] = {}
     for result in results:
         suite = suites.get(result.suite)
         if suite is None:
             suite = suites[result.suite] = ET.SubElement(root, "testsuite", name=result.suite)
+            flags = ET.SubElement(suite, "properties")
+            ET.SubElement(flags, "property", name="needs_review", value=str(bool(review)).lower())
+            ET.SubElement(flags, "property", name="review", value="\n".join(review))
         file, _, rest = result.name.partition("::")
         case = ET.SubElement(suite, "testcase", classname=dotted_module(file), name=rest or file)
         properties = ET.SubElement(case, "properties")
