@@ -28,11 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = sorted(p.parent for p in (ROOT / "packages").glob("*/pyproject.toml"))
 SIBLING_RANGE = SpecifierSet(">=0.1,<0.2")
 # Well-kept libraries the `gradstack` command (packages/gradstack) may use besides numpy,
-# and the ones it may offer as optional extras (`pip install "./packages/gradstack[plot]"`).
-# The modules 01-13 declare neither; the course tooling (packages/course) declares nothing
-# at all, not even numpy: it runs on a grader's machine with the standard library.
+# and the optional extras each package may offer (`pip install "./packages/gradstack[plot]"`):
+# pictures only, never needed to train. The modules 01-13 declare no other library; the
+# course tooling (packages/course) declares nothing at all, not even numpy: it runs on a
+# grader's machine with the standard library.
 CLI_ALLOWED = {"tqdm", "rich"}
-CLI_EXTRAS_ALLOWED = {"matplotlib"}
+EXTRAS_ALLOWED = {
+    "gradstack": {"matplotlib"},
+    "05_autograd": {"graphviz"},
+    "13_transformer": {"matplotlib"},
+}
 
 
 def import_name(folder):
@@ -105,7 +110,7 @@ def test_declares_only_numpy_and_siblings(folder):
                 problems.append(f"{line}: siblings are declared as {req.name}>=0.1,<0.2")
         elif req.name not in allowed:
             problems.append(f"{line}: not numpy or a gradstack module")
-    extras_allowed = CLI_EXTRAS_ALLOWED if folder.name == "gradstack" else set()
+    extras_allowed = EXTRAS_ALLOWED.get(folder.name, set())
     for extra, lines in project.get("optional-dependencies", {}).items():
         for line in lines:
             if Requirement(line).name not in extras_allowed:

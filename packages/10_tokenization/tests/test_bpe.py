@@ -200,7 +200,7 @@ def test_bad_argument_types():
         BPETokenizer().encode(b"abc")
 
 
-@pytest.mark.parametrize("bad_id", [310, -1, 10**9, "a", None])
+@pytest.mark.parametrize("bad_id", [310, -1, 10**9, "a", None, True, False, 1.0])
 def test_unknown_ids_in_decode_raise(trained, bad_id):
     pattern = rf"id {re.escape(repr(bad_id))} at position 2 .*vocab_size 310, valid ids 0\.\.309"
     with pytest.raises(ValueError, match=pattern):

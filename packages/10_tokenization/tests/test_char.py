@@ -74,7 +74,7 @@ def test_bad_unk_is_rejected(bad):
         CharTokenizer(unk=bad)
 
 
-@pytest.mark.parametrize("bad_id", [3, -1, 100, "a", None, [0]])
+@pytest.mark.parametrize("bad_id", [3, -1, 100, "a", None, [0], True, 1.0, 0.5])
 def test_unknown_ids_in_decode_raise(bad_id):
     tok = CharTokenizer().train("abc")
     with pytest.raises(

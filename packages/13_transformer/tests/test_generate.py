@@ -182,3 +182,12 @@ def test_bad_arguments_fail_at_the_call(kwargs, error, pattern):
         model.generate(**arguments)
     with pytest.raises(error, match=pattern):
         model.generate_stream(**arguments)  # checked at the call, before the first token
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_generate_refuses_a_model_with_non_finite_weights(use_cache):
+    manual_seed(0)
+    model = GPT(vocab_size=11, embed_dim=8, num_layers=1, num_heads=2, max_seq_len=8)
+    model.lm_head.weight.data[3, 0] = np.nan
+    with pytest.raises(ValueError, match="logits of batch row 0 are not finite"):
+        model.generate(np.array([[1, 2]]), 4, use_cache=use_cache)

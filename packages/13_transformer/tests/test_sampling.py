@@ -90,3 +90,13 @@ def test_top_k_1_is_argmax_without_a_draw():
     logits = np.array([[0.1, 2.0, 2.0, -1.0], [5.0, 0.0, 1.0, 4.9]])
     np.testing.assert_array_equal(sample_next(logits, 0.7, top_k=1), [1, 0])
     assert default_generator().bit_generator.state == before
+
+
+@pytest.mark.parametrize("bad", [[np.nan], [np.inf], [-np.inf] * 5])
+def test_non_finite_logits_are_refused(bad):
+    logits = np.zeros((3, 5))
+    logits[1, : len(bad)] = bad
+    with pytest.raises(ValueError, match="logits of batch row 1 are not finite"):
+        sample_next(logits, 1.0, None)
+    with pytest.raises(ValueError, match="not finite"):
+        sample_next(logits, 1.0, 1)

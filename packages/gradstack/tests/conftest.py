@@ -58,9 +58,24 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, text_file: Path) -> Pa
     return work / "run"
 
 
+def current(run: Path) -> Path:
+    """The folder of the run's current checkpoint (the generation CURRENT names)."""
+    return run / (run / "CURRENT").read_text().strip()
+
+
+def read_config(run: Path) -> dict:
+    """The current checkpoint's config.json."""
+    return json.loads((current(run) / "config.json").read_text())
+
+
 def read_metrics(run: Path) -> list[dict]:
-    """Rows of ``metrics.jsonl``."""
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    """Rows of the live ``metrics.jsonl``, parsed as strict JSON (no NaN, no Infinity)."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line, parse_constant=_refuse_constant) for line in lines]
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"not strict JSON: {name}")
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -91,6 +106,8 @@ class CLI:
     metrics = staticmethod(read_metrics)
     npz = staticmethod(read_npz)
     assert_error = staticmethod(assert_one_line_error)
+    current = staticmethod(current)
+    config = staticmethod(read_config)
 
 
 @pytest.fixture(scope="session")

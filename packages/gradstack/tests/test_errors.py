@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,8 +16,9 @@ MORE = ("--steps", "50")  # the trained run is finished: resuming needs more ste
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
-    """Every file in ``directory`` with its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+    """Every file under ``directory`` with its bytes (but the lock file, which runs create)."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != "lock")
+    return {str(p.relative_to(directory)): p.read_bytes() for p in files}
 
 
 @pytest.fixture
@@ -103,6 +105,11 @@ def resume_fails(cli: Any, cwd: Path, run: Path, *words: str, args: tuple = ()) 
     assert snapshot(run) == before
 
 
+def current(run: Path) -> Path:
+    """The folder of the run's current checkpoint."""
+    return run / (run / "CURRENT").read_text().strip()
+
+
 def test_resume_missing_directory(cli: Any, tmp_path: Path) -> None:
     result = cli.run("train", "--resume", "nowhere", cwd=tmp_path)
     cli.assert_error(result, "train", "--resume nowhere", "no such checkpoint directory")
@@ -110,21 +117,26 @@ def test_resume_missing_directory(cli: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["config.json", "model.npz", "optimizer.npz", "tokenizer.json"])
 def test_resume_with_a_missing_file(cli: Any, tmp_path: Path, run_copy: Path, name: str) -> None:
-    (run_copy / name).unlink()
+    (current(run_copy) / name).unlink()
     resume_fails(cli, tmp_path, run_copy, "incomplete checkpoint", f"missing {name}")
 
 
 def test_resume_with_another_models_weights(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    state = cli.npz(run_copy / "model.npz")
+    weights = current(run_copy) / "model.npz"
+    state = cli.npz(weights)
     state["lm_head.weight"] = np.zeros((3, 3), dtype=np.float32)
-    np.savez(run_copy / "model.npz", **state)
+    np.savez(weights, **state)
+    config = json.loads((current(run_copy) / "config.json").read_text())
+    config["files"]["model.npz"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    (current(run_copy) / "config.json").write_text(json.dumps(config))
     resume_fails(cli, tmp_path, run_copy, "model.npz does not fit", "shape", args=MORE)
 
 
 def test_resume_with_weights_of_another_save(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    state = cli.npz(run_copy / "model.npz")
+    weights = current(run_copy) / "model.npz"
+    state = cli.npz(weights)
     state["lm_head.weight"] = state["lm_head.weight"] + 1.0
-    np.savez(run_copy / "model.npz", **state)
+    np.savez(weights, **state)
     words = ("model.npz is not the file config.json was saved with",)
     resume_fails(cli, tmp_path, run_copy, *words, args=MORE)
 
@@ -140,19 +152,19 @@ def test_resume_with_weights_of_another_save(cli: Any, tmp_path: Path, run_copy:
 def test_resume_with_foreign_config(
     cli: Any, tmp_path: Path, run_copy: Path, content: str, words: tuple
 ) -> None:
-    (run_copy / "config.json").write_text(content)
+    (current(run_copy) / "config.json").write_text(content)
     resume_fails(cli, tmp_path, run_copy, *words)
 
 
 def test_resume_with_a_gpt_only_config(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    config = json.loads((run_copy / "config.json").read_text())
+    config = json.loads((current(run_copy) / "config.json").read_text())
     del config["training"], config["rng"]
-    (run_copy / "config.json").write_text(json.dumps(config))
+    (current(run_copy) / "config.json").write_text(json.dumps(config))
     resume_fails(cli, tmp_path, run_copy, "not written by `gradstack train`")
 
 
 def test_resume_with_damaged_optimizer(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    (run_copy / "optimizer.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    (current(run_copy) / "optimizer.npz").write_bytes(b"PK\x03\x04 not really a zip")
     resume_fails(cli, tmp_path, run_copy, "optimizer.npz", args=MORE)
 
 
@@ -165,12 +177,12 @@ def test_resume_of_a_finished_run(cli: Any, tmp_path: Path, run_copy: Path) -> N
 
 
 def test_resume_after_the_data_changed(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    config = json.loads((run_copy / "config.json").read_text())
+    config = json.loads((current(run_copy) / "config.json").read_text())
     data = Path(config["training"]["data"])
     moved = tmp_path / "changed.txt"
     moved.write_text(data.read_text() + "more")
     config["training"]["data"] = str(moved)
-    (run_copy / "config.json").write_text(json.dumps(config))
+    (current(run_copy) / "config.json").write_text(json.dumps(config))
     resume_fails(cli, tmp_path, run_copy, "changed since the run began", args=("--steps", "50"))
 
 
@@ -180,7 +192,7 @@ def test_generate_with_missing_checkpoint(cli: Any, tmp_path: Path) -> None:
 
 
 def test_generate_with_foreign_tokenizer(cli: Any, tmp_path: Path, run_copy: Path) -> None:
-    (run_copy / "tokenizer.json").write_text('{"format": "something else"}')
+    (current(run_copy) / "tokenizer.json").write_text('{"format": "something else"}')
     result = cli.run("generate", "--checkpoint", str(run_copy), cwd=tmp_path)
     cli.assert_error(result, "generate", "tokenizer.json")
 

@@ -13,22 +13,28 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gradstack.cli.checkpoint import FORMAT
+FORMAT = "gradstack-gpt"
 
 CHECKPOINT_FILES = ("config.json", "model.npz", "optimizer.npz", "tokenizer.json", "metrics.jsonl")
 
 
-def test_train_writes_a_complete_checkpoint(trained_run: Path) -> None:
-    for name in CHECKPOINT_FILES:
-        assert (trained_run / name).is_file(), name
-    config = json.loads((trained_run / "config.json").read_text())
+def test_train_writes_a_complete_checkpoint(cli: Any, trained_run: Path) -> None:
+    # evaluations at steps 10, 20, 30, 40: four generations, the last two kept
+    names = sorted(p.name for p in trained_run.iterdir())
+    assert names == ["CURRENT", "gen-000003", "gen-000004", "lock", "loss.png", "metrics.jsonl"]
+    assert (trained_run / "CURRENT").read_text() == "gen-000004\n"
+    generation = cli.current(trained_run)
+    assert sorted(p.name for p in generation.iterdir()) == sorted(CHECKPOINT_FILES)
+    assert (generation / "metrics.jsonl").read_text() == (trained_run / "metrics.jsonl").read_text()
+    config = cli.config(trained_run)
     assert config["format"] == FORMAT
     assert config["step"] == 40
     assert config["tokenizer"] == "char"
     assert config["config"]["num_layers"] == 1 and config["config"]["max_seq_len"] == 16
     assert config["training"]["steps"] == 40 and config["training"]["lr"] == 1e-2
     assert config["rng"]["bit_generator"] == "PCG64"
-    assert not list(trained_run.glob(".*.tmp")), "temporary files left behind"
+    assert json.loads((trained_run / "gen-000003" / "config.json").read_text())["step"] == 30
+    assert not list(trained_run.glob(".*")), "temporary files left behind"
 
 
 def test_train_loss_falls_and_metrics_are_logged(cli: Any, trained_run: Path) -> None:
@@ -45,7 +51,7 @@ def test_train_loss_falls_and_metrics_are_logged(cli: Any, trained_run: Path) ->
 def test_model_npz_holds_the_gpt_state(cli: Any, trained_run: Path) -> None:
     from gradstack.transformer import GPT
 
-    state = cli.npz(trained_run / "model.npz")
+    state = cli.npz(cli.current(trained_run) / "model.npz")
     assert state["token_embedding.weight"].dtype == np.float32
     assert state["lm_head.weight"].shape[1] == 16
     # the config.json header is GPT.save's, so GPT.load reads a training run too
@@ -71,12 +77,13 @@ def test_resume_matches_an_uninterrupted_run(
     assert whole.returncode == 0, whole.stderr
     first = cli.run("train", *common, "--stop-at", "17", "--out", "parts", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert json.loads((tmp_path / "parts" / "config.json").read_text())["step"] == 17
+    assert cli.config(tmp_path / "parts")["step"] == 17
     second = cli.run("train", "--resume", "parts", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "resuming at step 17" in second.stdout
     for name in ("model.npz", "optimizer.npz"):
-        a, b = cli.npz(tmp_path / "whole" / name), cli.npz(tmp_path / "parts" / name)
+        a = cli.npz(cli.current(tmp_path / "whole") / name)
+        b = cli.npz(cli.current(tmp_path / "parts") / name)
         assert a.keys() == b.keys()
         for key in a:
             np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}:{key}")
@@ -94,7 +101,7 @@ def test_resume_with_more_steps_from_another_directory(
     elsewhere.mkdir()
     more = cli.run("train", "--resume", str(tmp_path / "run"), "--steps", "20", cwd=elsewhere)
     assert more.returncode == 0, more.stderr
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["step"] == 20
+    assert cli.config(tmp_path / "run")["step"] == 20
     assert [row["step"] for row in cli.metrics(tmp_path / "run")] == [5, 10, 15, 20]
 
 
@@ -120,7 +127,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(
     assert process.returncode == 130, stderr
     assert "interrupted at step" in stdout and "--resume" in stdout
     assert "Traceback" not in stderr
-    step = json.loads((tmp_path / "run" / "config.json").read_text())["step"]
+    step = cli.config(tmp_path / "run")["step"]
     assert 5 <= step < 400
     assert all(row["step"] <= step for row in cli.metrics(tmp_path / "run"))
 
@@ -128,7 +135,8 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(
     assert resumed.returncode == 0, resumed.stderr
     whole = cli.run("train", *common, "--out", "whole", cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
-    a, b = cli.npz(tmp_path / "run" / "model.npz"), cli.npz(tmp_path / "whole" / "model.npz")
+    a = cli.npz(cli.current(tmp_path / "run") / "model.npz")
+    b = cli.npz(cli.current(tmp_path / "whole") / "model.npz")
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
@@ -137,9 +145,10 @@ def test_bpe_tokenizer_run(cli: Any, tmp_path: Path, text_file: Path) -> None:
     args = ["--data", str(text_file), *cli.TINY, "--steps", "10", "--tokenizer", "bpe"]
     result = cli.run("train", *args, "--vocab-size", "300", "--out", "bpe", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    config = json.loads((tmp_path / "bpe" / "config.json").read_text())
+    config = cli.config(tmp_path / "bpe")
     assert config["tokenizer"] == "bpe" and config["config"]["vocab_size"] == 300
-    assert json.loads((tmp_path / "bpe" / "tokenizer.json").read_text())["type"] == "bpe"
+    tokenizer = cli.current(tmp_path / "bpe") / "tokenizer.json"
+    assert json.loads(tokenizer.read_text())["type"] == "bpe"
 
 
 def test_loss_png_is_skipped_silently_without_matplotlib(

@@ -15,7 +15,7 @@ from .kernel_registry import (
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
-from .tensor import Tensor, apply, as_tensor
+from .tensor import Tensor, apply, as_tensor, set_op_hook
 
 __all__ = [
     "KERNELS",
@@ -45,6 +45,7 @@ __all__ = [
     "register_kernel",
     "register_op",
     "set_grad_enabled",
+    "set_op_hook",
     "split",
     "stack",
     "tensor",

@@ -7,7 +7,7 @@ Gradient rules live in the gradstack-autograd package; ``backward`` imports it l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -401,8 +401,30 @@ class Tensor:
         return apply(indexing.masked_fill, self, mask=mask_array, value=value)
 
 
+# A callable that sees every op before it runs (gradstack.autograd.profile installs one);
+# None, the default, costs apply one comparison. See set_op_hook.
+OpHook = Callable[[Op, tuple[Tensor, ...], dict[str, Any]], Tensor | None]
+_op_hook: OpHook | None = None
+
+
+def set_op_hook(hook: OpHook | None) -> OpHook | None:
+    """Install ``hook(op, inputs, attrs)`` in front of every op (None removes it); returns the old.
+
+    ``apply`` calls the hook first: a Tensor it returns is the op's result, None lets the op
+    run as usual (so a profiler's hook times ``apply`` by calling it again and answering
+    None to that inner call). For tools, not models: one hook for the whole process.
+    """
+    global _op_hook
+    previous, _op_hook = _op_hook, hook
+    return previous
+
+
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
+    if _op_hook is not None:  # a profiler is on (set_op_hook); off, this check is all it costs
+        result = _op_hook(op, inputs, attrs)
+        if result is not None:
+            return result
     if op.kernel is not None and _KernelMode.enabled:
         return _apply_kernel(op, inputs, attrs)
     # HINT: run op.forward on the inputs' arrays (attrs by keyword) -> (out, saved); make out an

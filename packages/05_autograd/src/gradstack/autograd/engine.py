@@ -25,6 +25,7 @@ import numpy as np
 
 from gradstack.tensor import Node, Tensor
 
+from . import profiler
 from .registry import get_rule
 
 
@@ -191,6 +192,7 @@ def run_backward(
     target_nodes = (
         {} if targets is None else {id(t.grad_fn): t for t in targets if t.grad_fn is not None}
     )
+    recording = profiler.active()  # gradstack.autograd.profile: None unless one is open
     for node in topological_order(root_nodes):
         grad = acc.take(node)
         if node.released:
@@ -202,7 +204,10 @@ def run_backward(
         if grad is not None:
             if id(node) in target_nodes:
                 acc.capture(target_nodes[id(node)], grad)
-            _propagate(node, grad, acc)
+            if recording is None:
+                _propagate(node, grad, acc)
+            else:
+                recording.backward(node, _propagate, grad, acc)
         if not retain_graph:
             _release(node)
     return acc.results

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from .bpe_apply import apply_merges
 from .bpe_train import learn_merges
+from .ids import check_ids
 from .jsonio import PathLike, read_tokenizer_json, require, tokenizer_payload, write_json_atomic
 from .pretokenize import PATTERN, pretokenize
 
@@ -126,7 +127,7 @@ class BPETokenizer:
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """Return the bytes of ``ids``; an id outside ``0 .. vocab_size-1`` is a ValueError."""
-        ids = list(ids)
+        ids = check_ids("BPETokenizer.decode", ids, self.vocab_size)
         vocab = self._vocab
         try:
             return b"".join([vocab[i] for i in ids])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .ids import check_ids
 from .jsonio import PathLike, read_tokenizer_json, require, tokenizer_payload, write_json_atomic
 
 
@@ -91,7 +92,7 @@ class CharTokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         """Return the text of ``ids``; an id outside ``0 .. vocab_size-1`` is a ValueError."""
-        ids = list(ids)
+        ids = check_ids("CharTokenizer.decode", ids, self.vocab_size)
         itos = self._itos
         try:
             return "".join([itos[i] for i in ids])

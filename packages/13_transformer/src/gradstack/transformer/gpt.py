@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -153,16 +154,22 @@ class GPT(Module):
 
     # -- saving ---------------------------------------------------------------------
 
-    def save(self, path_dir: str | os.PathLike) -> None:
-        """Write ``config.json`` and ``model.npz`` into ``path_dir`` (created if needed)."""
-        checkpoint.save_gpt(self, path_dir)
+    def save(self, path_dir: str | os.PathLike) -> Path:
+        """Publish ``config.json`` + ``model.npz`` as a new generation of ``path_dir``.
+
+        All or nothing (see ``checkpoint``): a crash leaves the previous save current.
+        Returns the generation folder.
+        """
+        weights = checkpoint.npz_bytes(self.state_dict())
+        return checkpoint.save_checkpoint(path_dir, self.config, {checkpoint.WEIGHTS_FILE: weights})
 
     @classmethod
     def load(cls, path_dir: str | os.PathLike) -> GPT:
-        """Rebuild a GPT saved by ``save``; a damaged or foreign file is a ValueError."""
-        config, state = checkpoint.read_checkpoint(path_dir)
-        model = cls.from_config(config)
-        checkpoint.load_into(model, state, path_dir)
+        """Rebuild the GPT of the checkpoint in ``path_dir`` (saved by ``save`` or by
+        ``gradstack train``), its file hashes checked; damage is a ValueError."""
+        ckpt = checkpoint.open_checkpoint(path_dir, f"GPT.load: {path_dir}")
+        model = ckpt.build(cls)
+        ckpt.load_into(model)
         return model
 
     def extra_repr(self) -> str:

@@ -64,12 +64,26 @@ def sample_rows(probabilities: np.ndarray) -> np.ndarray:
     return np.minimum(index, last_possible).astype(np.int64)
 
 
+def check_finite_logits(logits: np.ndarray) -> None:
+    """(B, V) logits: no NaN, no +inf, not all -inf (-inf alone masks a token); else ValueError."""
+    top = logits.max(axis=-1)  # (B,): NaN if a NaN is in the row, +-inf as above
+    finite = np.isfinite(top)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise ValueError(
+            f"generate: the logits of batch row {row} are not finite (NaN or inf): the model's "
+            "weights are damaged or its training diverged"
+        )
+
+
 def sample_next(logits: np.ndarray, temperature: float, top_k: int | None) -> np.ndarray:
     """(B, V) logits of the last position -> (B,) int64 sampled token ids.
 
     ``top_k=1`` is greedy decoding: the most likely token (the first of exact ties),
-    without a random draw.
+    without a random draw. Non-finite logits (a model whose weights hold NaN or inf) are a
+    ValueError: sampling from them would print one token forever.
     """
+    check_finite_logits(logits)
     if top_k == 1:
         return np.argmax(logits, axis=-1).astype(np.int64)
     return sample_rows(next_token_probabilities(logits, temperature, top_k))

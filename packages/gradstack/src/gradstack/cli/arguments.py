@@ -53,6 +53,12 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="make the sample reproducible (default: a fresh random one)",
     )
+    parser.add_argument(
+        "--attention-map",
+        metavar="FILE.png",
+        help="first draw each layer's and head's attention over the prompt as a grid of "
+        "heat maps into FILE (.png, .svg or .pdf; needs matplotlib)",
+    )
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,4 +103,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N",
         help="seed for init and data (default: 0)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then profile one more step and print where its time went, op by op "
+        "(gradstack.autograd.profile)",
     )

@@ -2,7 +2,9 @@
 
 The default size is the project's config B (vocab 65, context 64, 4 layers, 4 heads,
 width 128, batch 32): the model ``gradstack train`` trains by default. A few warm-up
-steps are not timed; the median of the timed steps is reported.
+steps are not timed; the median of the timed steps is reported. ``--profile`` then runs
+one more step under ``gradstack.autograd.profile`` and prints the op table (with several
+shards, their threads run at once and the op times add up to more than the wall time).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import statistics
 import time
 
+from gradstack.autograd import profile
 from gradstack.optim import AdamW
 from gradstack.tensor import default_generator, manual_seed
 from gradstack.transformer import GPT
@@ -55,4 +58,10 @@ def run_bench(args: argparse.Namespace) -> int:
         f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}), "
         f"{tokens_per_step / median:,.0f} tokens/s"
     )
+    if args.profile:
+        with profile() as prof:
+            training_step(model, optimizer, params, inputs, targets, shards, grad_clip=1.0)
+        threads = f" ({shards} threads at once: shares add up to more than 100%)"
+        print(f"\none more step, profiled by op{threads if shards > 1 else ''}:")
+        print(prof.table())
     return EXIT_OK

@@ -1,9 +1,10 @@
 """``gradstack check``: finite-difference gradient checks of every installed module.
 
 Prints one row per component as it finishes (module, component, gradient flow,
-worst relative error, number of checks), then ``N/N checks pass``. Modules that are
-not installed are listed as such and are not failures; the exit code is 1 if any
-check of an installed module fails.
+worst relative error, number of checks), then ``N/N checks pass``, then the gradient-flow
+report of the seed GPT (every one of its 37 parameter tensors must receive a finite
+gradient). Modules that are not installed are listed as such and are not failures; the
+exit code is 1 if any check of an installed module fails.
 """
 
 from __future__ import annotations
@@ -103,4 +104,26 @@ def run_check(args: argparse.Namespace) -> int:
                 total += row.total
                 all_ok = all_ok and row.ok
     print(f"\n{passed}/{total} checks pass")
-    return EXIT_OK if all_ok and passed == total else EXIT_FAILED
+    flow_ok = _gradient_flow()
+    return EXIT_OK if all_ok and passed == total and flow_ok else EXIT_FAILED
+
+
+def _gradient_flow() -> bool:
+    """Print the seed GPT's gradient-flow report; False when a parameter got no gradient."""
+    if not is_installed("transformer"):
+        print("\ngradient flow: gradstack.transformer is not installed; skipped")
+        return True
+    from .gradient_flow import receives_gradients, seed_gpt_report
+
+    report = seed_gpt_report()
+    print("\ngradient flow of the seed GPT (gradstack.autograd.flow_report):\n")
+    print(report.table(), flush=True)
+    ok = receives_gradients(report)
+    verdict = "receive" if ok else "do NOT all receive"
+    print(f"{PASS if ok else FAIL} all {len(report)} GPT parameter tensors {verdict} gradients")
+    if any(row.name.endswith("k_proj.bias") and row.flags for row in report):
+        print(
+            "   (the key projections' bias has a true gradient of zero: softmax ignores a "
+            "constant added to a row of scores, so what is left is rounding)"
+        )
+    return ok

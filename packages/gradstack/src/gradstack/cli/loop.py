@@ -19,13 +19,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from gradstack.autograd import flow_report
 from gradstack.losses import cross_entropy
-from gradstack.optim import AdamW, CosineAnnealingLR
+from gradstack.optim import AdamW, CosineAnnealingLR, state_to_arrays
 from gradstack.tensor import Tensor, default_generator, no_grad
 from gradstack.transformer import GPT
 
-from .checkpoint import RunState, save_checkpoint
+from .checkpoint import RunState, save_run
 from .data import Batches
+from .errors import TrainingDiverged, UsageError
 from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
@@ -62,6 +64,7 @@ class TrainingRun:
     directory: Path
     metrics: MetricsLog
     run_info: dict[str, Any]  # tokenizer kind and data description, for config.json
+    tokenizer_bytes: bytes  # tokenizer.json, saved with every checkpoint
     step: int = 0
     elapsed_before: float = 0.0  # seconds spent in earlier sessions of this run
     last_train_loss: float = math.nan
@@ -70,6 +73,7 @@ class TrainingRun:
     _losses: list[float] = field(default_factory=list)
     _session_start: float = field(default_factory=time.perf_counter)
     saved_step: int | None = None  # the step of the checkpoint on disk, if any
+    flow_report: bool = False  # --flow-report: the gradient-flow report at each evaluation
 
     def __post_init__(self) -> None:
         self.params = list(self.model.parameters())
@@ -82,15 +86,39 @@ class TrainingRun:
     # -- one step -----------------------------------------------------------------
 
     def train_step(self) -> float:
-        """Forward, backward, clip, update on one batch; returns the batch loss."""
+        """Forward, backward, clip, update on one batch; returns the batch loss.
+
+        A non-finite loss or gradient norm stops the run (``TrainingDiverged``) before
+        the update, and nothing is saved after it.
+        """
         inputs, targets = self.batches.sample(default_generator())  # (B, T) each
         s = self.settings
-        loss = training_step(
-            self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
-        )
+        try:
+            with np.errstate(all="ignore"):  # overflow is caught as a non-finite loss below
+                loss = training_step(
+                    self.model, self.optimizer, self.params, inputs, targets, s.shards, s.grad_clip
+                )
+        except FloatingPointError as error:
+            raise self._diverged(str(error)) from None
         self.schedule.step()
         self.step += 1
         return loss
+
+    def _diverged(self, what: str, step: int | None = None) -> TrainingDiverged:
+        """The one-line report of a divergence at ``step`` (default: the one being taken)."""
+        s = self.settings
+        kept = (
+            f"nothing was saved after the checkpoint of step {self.saved_step}, which is kept"
+            if self.saved_step is not None
+            else "no checkpoint had been saved yet"
+        )
+        clip = f"a smaller --grad-clip (now {s.grad_clip:g})" if s.grad_clip else "--grad-clip 1"
+        what = what.removeprefix("clip_grad_norm_: ").split(";")[0]
+        at = self.step + 1 if step is None else step
+        return TrainingDiverged(
+            f"training diverged at step {at}: {what}; {kept}; try a lower --lr (now {s.lr:g}) "
+            f"or {clip}"
+        )
 
     # -- evaluation ---------------------------------------------------------------
 
@@ -126,7 +154,15 @@ class TrainingRun:
     # -- saving -------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write a checkpoint of the current step (atomically, file by file)."""
+        """Publish a checkpoint of the current step (all or nothing); never NaN weights."""
+        optimizer_state = self.optimizer.state_dict()
+        arrays = {f"weights {name}": p.data for name, p in self.model.named_parameters()}
+        arrays.update(
+            (f"optimizer state {k}", v) for k, v in state_to_arrays(optimizer_state).items()
+        )
+        for name, array in arrays.items():
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise self._diverged(f"the {name} are not finite", self.step)
         state = RunState(
             step=self.step,
             elapsed=self.elapsed,
@@ -135,14 +171,26 @@ class TrainingRun:
             data=self.run_info["data"],
             rng=default_generator().bit_generator.state,
         )
-        save_checkpoint(
-            self.directory,
-            self.model,
-            self.optimizer.state_dict(),
-            self.schedule.state_dict(),
-            state,
-            self.metrics.to_bytes(),
-        )
+        try:
+            save_run(
+                self.directory,
+                self.model,
+                optimizer_state,
+                self.schedule.state_dict(),
+                state,
+                self.tokenizer_bytes,
+                self.metrics.to_bytes(),
+            )
+        except OSError as error:  # disk full, read-only, failing: the last checkpoint stays
+            kept = (
+                f"the checkpoint of step {self.saved_step} is kept"
+                if self.saved_step is not None
+                else "no checkpoint was saved"
+            )
+            raise UsageError(
+                f"cannot save the checkpoint of step {self.step} in {self.directory}: "
+                f"{error.strerror or error}; {kept}"
+            ) from None
         self.saved_step = self.step
 
     # -- the loop -----------------------------------------------------------------
@@ -187,11 +235,15 @@ class TrainingRun:
         bar.set_postfix_str(f"loss {self.last_train_loss:.3f}, {tokens_per_s:,.0f} tok/s")
         if evaluate:
             self.last_val_loss = self.held_out_loss()
+            if not math.isfinite(self.last_val_loss):  # a diverged model: do not save it
+                raise self._diverged(f"the held-out loss is {self.last_val_loss}", self.step)
             row["val_loss"] = round(self.last_val_loss, 6)
             report = (
                 f"step {self.step}: train loss {self.last_train_loss:.4f}, "
                 f"held-out loss {self.last_val_loss:.4f}"
             )
+            if self.flow_report:
+                report += "\n" + self._flow_report(row)
             if self.step < self.settings.steps:  # the last step's sample is printed at the end
                 report += "\n" + self.sample(self.settings.sample_tokens) + "\n"
             bar.write(report)
@@ -199,6 +251,12 @@ class TrainingRun:
             self.save()
         else:
             self.metrics.append(row)
+
+    def _flow_report(self, row: dict[str, Any]) -> str:
+        """The last step's (clipped) gradients, one row per parameter, also put in ``row``."""
+        report = flow_report(self.model)
+        row["flow_report"] = report.as_dicts()
+        return "gradient flow of the last step (clipped):\n" + report.table()
 
     def finish_plot(self) -> bool:
         """Write loss.png if matplotlib is installed."""

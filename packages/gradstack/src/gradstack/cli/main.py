@@ -1,8 +1,10 @@
 """The ``gradstack`` command: argument parsing and dispatch to the subcommands.
 
 Exit codes: 0 success; 1 ``check`` found a failing gradient; 2 bad input (flags, data,
-checkpoint), reported as one line ``gradstack <command>: error: <message>`` on stderr;
-130 training stopped by Ctrl-C after saving a checkpoint.
+checkpoint, a folder another run holds) or a failure of the machine (out of memory, disk
+full, read-only or failing), reported as one line ``gradstack <command>: error:
+<message>`` on stderr; 3 training diverged (non-finite loss or gradient; nothing saved
+after the last good checkpoint); 130 training stopped by Ctrl-C after saving a checkpoint.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any, NoReturn
 
 from .__about__ import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from .errors import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_USAGE, TrainingDiverged, UsageError
 
 Runner = Callable[[argparse.Namespace], int]
 # Entry points that add a command: ``course`` (gradstack-course) registers here.
@@ -34,8 +36,10 @@ that trains on a laptop CPU.
 """
 
 EXIT_CODES = """\
-exit codes: 0 success, 1 a gradient check failed, 2 bad input (one line on stderr),
-130 training interrupted by Ctrl-C (a checkpoint was saved)."""
+exit codes: 0 success, 1 a gradient check failed, 2 bad input or a failure of the
+machine (out of memory, disk full or failing; one line on stderr), 3 training diverged
+(a NaN or inf loss or gradient; the last good checkpoint is kept), 130 training
+interrupted by Ctrl-C (a checkpoint was saved)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -165,9 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"gradstack {args.command}"
     try:
         return args.runner(args)
+    except TrainingDiverged as error:
+        return _fail(prog, str(error), EXIT_DIVERGED)
+    except FloatingPointError as error:
+        return _fail(prog, f"numerical error: {error}", EXIT_DIVERGED)
     except UsageError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(prog, str(error), EXIT_USAGE)
+    except MemoryError as error:
+        detail = f" ({error})" if str(error) else ""
+        hint = "try a smaller --batch-size, --embed-dim, --context or --data"
+        return _fail(prog, f"out of memory{detail}; {hint}", EXIT_USAGE)
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -176,3 +187,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout at /dev/null so the interpreter's final flush does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as error:  # disk full, read-only, I/O error: nothing half-written
+        where = f" ({error.filename})" if error.filename else ""
+        return _fail(prog, f"{error.strerror or error}{where}", EXIT_USAGE)
+
+
+def _fail(prog: str, message: str, code: int) -> int:
+    """Print the one-line error (flattened to one line) and return ``code``."""
+    line = " ".join(message.split())
+    print(f"{prog}: error: {line}", file=sys.stderr)
+    return code

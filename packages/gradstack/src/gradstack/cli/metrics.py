@@ -1,20 +1,31 @@
 """metrics.jsonl: one JSON line per logged step, and the optional loss.png plot.
 
-Lines are appended (and flushed) as they are logged, so progress can be watched while
-training; every checkpoint rewrites the whole file atomically from memory, so after a
-crash it holds exactly the steps up to the last checkpoint.
+Lines are appended (and flushed) to ``DIR/metrics.jsonl`` as they are logged, so progress
+can be watched while training (a crash may leave a torn last line); each checkpoint holds
+its own copy of the rows up to its step, and a resume rewrites the live file from it.
+Every line is strict JSON: a non-finite number is written as ``null``, never ``NaN``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomic
+from gradstack.transformer import write_atomic
 
 PLOT_FILE = "loss.png"
+
+
+def json_line(row: dict[str, Any]) -> str:
+    """One strict JSON line: NaN and infinities become null."""
+    clean = {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in row.items()
+    }
+    return json.dumps(clean, allow_nan=False) + "\n"
 
 
 class MetricsLog:
@@ -28,12 +39,12 @@ class MetricsLog:
         """Log one row: keep it, and append it to the file at once."""
         self.rows.append(row)
         with open(self.path, "a", encoding="utf-8") as stream:
-            stream.write(json.dumps(row) + "\n")
+            stream.write(json_line(row))
             stream.flush()
 
     def to_bytes(self) -> bytes:
         """The whole file's contents."""
-        return "".join(json.dumps(row) + "\n" for row in self.rows).encode()
+        return "".join(json_line(row) for row in self.rows).encode()
 
     def rewrite(self) -> None:
         """Write the file atomically from memory (drops lines of a run that was lost)."""
@@ -52,8 +63,8 @@ def plot_losses(rows: list[dict[str, Any]], path: Path, baseline: float | None =
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    train = [(row["step"], row["train_loss"]) for row in rows if "train_loss" in row]
-    held_out = [(row["step"], row["val_loss"]) for row in rows if "val_loss" in row]
+    train = [(row["step"], row["train_loss"]) for row in rows if row.get("train_loss") is not None]
+    held_out = [(row["step"], row["val_loss"]) for row in rows if row.get("val_loss") is not None]
     figure, axes = plt.subplots(figsize=(7, 4.5))
     if train:
         axes.plot(*zip(*train), label="train", linewidth=1)

@@ -16,6 +16,7 @@ Two settings, both on by default and both documented opt-outs (nothing happens o
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +35,13 @@ def apply_process_settings(args: argparse.Namespace) -> None:
         tune_malloc()
 
 
+def grad_norm(params: Sequence[Tensor]) -> float:
+    """The global L2 norm of the gradients (what clipping would measure)."""
+    grads = [p.grad.data for p in params if p.grad is not None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+
+
 def training_step(
     model: GPT,
     optimizer: Optimizer,
@@ -43,7 +51,11 @@ def training_step(
     shards: int,
     grad_clip: float,
 ) -> float:
-    """Forward, backward (over ``shards`` threads), clip, update; returns the batch loss."""
+    """Forward, backward (over ``shards`` threads), clip, update; returns the batch loss.
+
+    A non-finite loss or gradient norm is a FloatingPointError raised before the update,
+    so the parameters stay those of the last good step.
+    """
 
     def loss_fn(x: np.ndarray, y: np.ndarray) -> Tensor:
         return cross_entropy(model(x), Tensor(y))  # logits (b, T, V), targets (b, T)
@@ -55,7 +67,13 @@ def training_step(
         loss_tensor = loss_fn(inputs, targets)
         loss_tensor.backward()
         loss = float(loss_tensor.item())
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss is {loss}")
     if grad_clip > 0:
-        clip_grad_norm_(params, grad_clip)
+        clip_grad_norm_(params, grad_clip)  # a FloatingPointError if the norm is not finite
+    else:
+        norm = grad_norm(params)
+        if not math.isfinite(norm):
+            raise FloatingPointError(f"the gradient norm is {norm}")
     optimizer.step()
     return loss

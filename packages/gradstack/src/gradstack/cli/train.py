@@ -1,13 +1,15 @@
 """``gradstack train``: set up a new or resumed run, train it, report how it went.
 
 All input is checked before anything is written: a bad flag, data file or checkpoint
-is a UsageError and leaves no files behind.
+is a UsageError and leaves no files behind. The run folder is locked (``lock``) from
+before its checkpoint is read until the process ends: one run per folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,9 @@ import numpy as np
 from gradstack.optim import AdamW, CosineAnnealingLR, weight_decay_groups
 from gradstack.tensor import default_generator, manual_seed
 from gradstack.tokenization import BPETokenizer, CharTokenizer
-from gradstack.transformer import GPT
+from gradstack.transformer import GPT, Checkpoint
 
 from . import checkpoint as ckpt_files
-from .checkpoint import Checkpoint
 from .data import (
     DEFAULT_CORPUS,
     Batches,
@@ -33,10 +34,11 @@ from .data import (
     text_digest,
     unigram_loss,
 )
-from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_OK, UsageError, quiet_numeric_warnings
 from .interrupt import StopOnInterrupt
 from .loop import TrainingRun
 from .metrics import MetricsLog
+from .run_folder import claim_new_directory, new_run_directory, open_resumed
 from .settings import TrainSettings, new_settings, resumed_settings
 from .speed import apply_process_settings
 from .train_args import add_train_arguments
@@ -81,19 +83,6 @@ def _prompt(tokenizer: Any, val: np.ndarray) -> list[int]:
         return [int(val[0])]
 
 
-def _out_directory(args: argparse.Namespace) -> Path:
-    """The new run's directory: ``--out`` or ``runs/<timestamp>``; never an existing run."""
-    directory = Path(args.out or time.strftime("runs/%Y%m%d-%H%M%S"))
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"--out {directory}: exists and is not a directory")
-    if directory.is_dir() and ckpt_files.holds_checkpoint(directory):
-        raise UsageError(
-            f"--out {directory}: already holds a checkpoint; continue it with "
-            f"`gradstack train --resume {directory}` or choose another --out"
-        )
-    return directory
-
-
 @dataclass
 class Corpus:
     """The encoded text of a run, its tokenizer and where it came from."""
@@ -106,29 +95,45 @@ class Corpus:
     val: np.ndarray
 
 
-def _start(args: argparse.Namespace) -> tuple[TrainSettings, Path, Checkpoint | None, int]:
-    """Settings, directory, checkpoint (when resuming) and the step to stop at."""
+@dataclass
+class Start:
+    """What ``_start`` found: settings, folder, checkpoint (when resuming), stop step."""
+
+    settings: TrainSettings
+    directory: Path
+    ckpt: Checkpoint | None
+    stop_at: int
+
+    @property
+    def step(self) -> int:
+        """The step training starts from."""
+        return 0 if self.ckpt is None else ckpt_files.step_of(self.ckpt)
+
+
+def _start(args: argparse.Namespace, lock: ExitStack) -> Start:
+    """Settings, directory, checkpoint (when resuming, its folder locked) and stop step."""
     if args.resume is not None and args.out is not None:
         raise UsageError("--out cannot be combined with --resume (a run saves into its own dir)")
     ckpt = None
     if args.resume is not None:
-        ckpt = ckpt_files.open_checkpoint(args.resume, f"--resume {args.resume}")
-        ckpt.require(*ckpt_files.REQUIRED_FOR_RESUME)
+        ckpt = open_resumed(args, lock)
         settings = resumed_settings(args, ckpt.meta["training"])
         directory = ckpt.directory
     else:
         settings = new_settings(args)
-        directory = _out_directory(args)
-    start = 0 if ckpt is None else ckpt.step
+        directory = new_run_directory(args)
     stop_at = settings.steps if args.stop_at is None else args.stop_at
-    if start >= settings.steps:
+    start = Start(settings, directory, ckpt, stop_at)
+    if start.step >= settings.steps:
         raise UsageError(
-            f"--resume {args.resume}: already trained {start} of --steps {settings.steps}; "
+            f"--resume {args.resume}: already trained {start.step} of --steps {settings.steps}; "
             "pass a larger --steps to train on"
         )
-    if not start < stop_at <= settings.steps:
-        raise UsageError(f"--stop-at {stop_at} must be in ({start}, --steps {settings.steps}]")
-    return settings, directory, ckpt, stop_at
+    if not start.step < start.stop_at <= settings.steps:
+        raise UsageError(
+            f"--stop-at {start.stop_at} must be in ({start.step}, --steps {settings.steps}]"
+        )
+    return start
 
 
 def _corpus(settings: TrainSettings, ckpt: Checkpoint | None) -> Corpus:
@@ -136,7 +141,7 @@ def _corpus(settings: TrainSettings, ckpt: Checkpoint | None) -> Corpus:
     text, source = _load_text(settings)
     digest = text_digest(text)
     if ckpt is not None and ckpt.meta["data"].get("sha256") != digest:
-        raise ckpt.fail(f"the text in {source} changed since the run began")
+        raise ckpt.error(f"the text in {source} changed since the run began")
     train_text, val_text = split_text(text)
     tokenizer = (
         _train_tokenizer(settings, text, train_text)
@@ -152,24 +157,36 @@ def _corpus(settings: TrainSettings, ckpt: Checkpoint | None) -> Corpus:
     return Corpus(source, digest, len(text), tokenizer, train, val)
 
 
+def _tokenizer_bytes(tokenizer: Any) -> bytes:
+    """The bytes of ``tokenizer.save`` (written once to a private temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="gradstack-") as temp:
+        path = Path(temp) / ckpt_files.TOKENIZER_FILE
+        tokenizer.save(path)
+        return path.read_bytes()
+
+
 def _restore(
     ckpt: Checkpoint, model: GPT, optimizer: AdamW, schedule: CosineAnnealingLR
 ) -> list[dict[str, Any]]:
     """Load weights, optimizer, schedule and generator state; returns the logged metrics."""
-    ckpt_files.load_weights(ckpt, model)
+    ckpt.load_into(model)
     optimizer_state, schedule_state = ckpt_files.load_optimizer_state(ckpt)
     try:
         optimizer.load_state_dict(optimizer_state)
         schedule.load_state_dict(schedule_state)
         default_generator().bit_generator.state = ckpt.meta["rng"]
     except (KeyError, TypeError, ValueError) as error:
-        raise ckpt.fail(f"optimizer or generator state does not fit: {error}") from None
+        raise ckpt.error(f"optimizer or generator state does not fit: {error}") from None
     return ckpt_files.read_metrics(ckpt)
 
 
-def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
-    """Check everything, build the run (new or resumed); returns it and the stop step."""
-    settings, directory, ckpt, stop_at = _start(args)
+def _prepare(args: argparse.Namespace, lock: ExitStack) -> tuple[TrainingRun, int]:
+    """Check everything, lock the folder, build the run (new or resumed).
+
+    Returns the run and the step to stop at; the folder stays locked until ``lock`` closes.
+    """
+    start = _start(args, lock)
+    settings, directory, ckpt = start.settings, start.directory, start.ckpt
     corpus = _corpus(settings, ckpt)
     manual_seed(settings.seed)
     model = GPT(
@@ -182,14 +199,12 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
     )
     optimizer, schedule = _build_optimizer(model, settings)
     rows = [] if ckpt is None else _restore(ckpt, model, optimizer, schedule)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if ckpt is None:
-            corpus.tokenizer.save(directory / ckpt_files.TOKENIZER_FILE)
-    except OSError as error:
-        raise UsageError(f"--out {directory}: cannot write there ({error.strerror})") from None
+    if ckpt is None:
+        claim_new_directory(directory, lock)
+    tokenizer = (
+        _tokenizer_bytes(corpus.tokenizer) if ckpt is None else ckpt_files.tokenizer_bytes(ckpt)
+    )
     eval_inputs, eval_targets = eval_windows(corpus.val, settings.context, EVAL_WINDOWS)
-    start = 0 if ckpt is None else ckpt.step
     run = TrainingRun(
         model=model,
         optimizer=optimizer,
@@ -206,14 +221,16 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingRun, int]:
             "tokenizer": settings.tokenizer,
             "data": {"source": settings.data, "sha256": corpus.digest, "chars": corpus.chars},
         },
-        step=start,
-        saved_step=None if ckpt is None else start,
+        tokenizer_bytes=tokenizer,
+        step=start.step,
+        saved_step=None if ckpt is None else start.step,
         elapsed_before=0.0 if ckpt is None else float(ckpt.meta["elapsed"]),
         baseline=unigram_loss(corpus.train, corpus.val, corpus.tokenizer.vocab_size),
+        flow_report=args.flow_report,
     )
     run.metrics.rewrite()
     _announce(run, corpus.source, len(corpus.train), len(corpus.val))
-    return run, stop_at
+    return run, start.stop_at
 
 
 def _announce(run: TrainingRun, source: str, train_tokens: int, val_tokens: int) -> None:
@@ -233,12 +250,20 @@ def _announce(run: TrainingRun, source: str, train_tokens: int, val_tokens: int)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Run ``gradstack train``; returns the exit code."""
-    run, stop_at = _prepare(args)
-    apply_process_settings(args)
-    with StopOnInterrupt() as interrupt:
-        outcome = run.run(stop_at, interrupt)
-    plotted = run.finish_plot()
+    """Run ``gradstack train``; returns the exit code. The folder is locked throughout."""
+    with ExitStack() as lock:
+        with ckpt_files.usage_errors():
+            run, stop_at = _prepare(args, lock)
+        apply_process_settings(args)
+        quiet_numeric_warnings()
+        with StopOnInterrupt() as interrupt:
+            outcome = run.run(stop_at, interrupt)
+        plotted = run.finish_plot()
+        return _report(run, outcome, plotted)
+
+
+def _report(run: TrainingRun, outcome: str, plotted: bool) -> int:
+    """Print how the run ended; returns the exit code."""
     where = run.directory
     if outcome == "interrupted":
         print(

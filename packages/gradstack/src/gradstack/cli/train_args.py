@@ -32,21 +32,31 @@ the held-out loss with the unigram baseline (the loss of token frequencies alone
 
 EPILOG = f"""\
 checkpoint directory (--out, default runs/<YYYYmmdd-HHMMSS>):
-  config.json     model config, training settings, tokenizer kind, step, RNG state
-  model.npz       weights (numpy .npz, no pickle)
-  optimizer.npz   AdamW state and learning-rate schedule
-  tokenizer.json  the tokenizer
-  metrics.jsonl   one JSON line per logged step (step, train_loss, val_loss, lr,
-                  tokens_per_s, elapsed)
+  CURRENT         names the current checkpoint: gen-NNNNNN (the last two are kept)
+  gen-NNNNNN/     one checkpoint, published all or nothing:
+    config.json     model config, training settings, step, RNG state, file hashes
+    model.npz       weights (numpy .npz, no pickle)
+    optimizer.npz   AdamW state and learning-rate schedule
+    tokenizer.json  the tokenizer
+    metrics.jsonl   the metrics logged up to this checkpoint
+  metrics.jsonl   one JSON line per logged step as training goes (step, train_loss,
+                  val_loss, lr, tokens_per_s, elapsed)
   loss.png        train and held-out loss curves, only if matplotlib is installed
                   (pip install "gradstack[plot]"); skipped silently otherwise
+  lock            held while a run trains here: a second run on the folder fails
 
 --resume DIR continues a run exactly where it stopped (same batches, same result as
 an uninterrupted run). Only {", ".join("--" + n.replace("_", "-") for n in sorted(RESUMABLE))}
 may change when resuming (a larger --steps trains on).
 
 Ctrl-C finishes the current step, saves a checkpoint and exits with code 130 (a second
-Ctrl-C stops at once; the last checkpoint is kept). Bad input: one line on stderr, exit 2.
+Ctrl-C stops at once; the last checkpoint is kept). Whenever the process dies, the
+folder holds a complete checkpoint: the new one or the previous one.
+
+exit codes: 0 done (or stopped by --stop-at); 2 bad input, a folder another run holds,
+out of memory, or a disk error (one line on stderr; the last checkpoint is kept); 3
+training diverged (a NaN or inf loss or gradient: the last good checkpoint is kept,
+nothing after it is saved; lower --lr or use --grad-clip); 130 interrupted by Ctrl-C.
 """
 
 
@@ -180,6 +190,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         metavar="DIR",
         help="checkpoint directory of a new run (default: runs/<YYYYmmdd-HHMMSS>)",
+    )
+    run.add_argument(
+        "--flow-report",
+        action="store_true",
+        help="at each evaluation, print every parameter's gradient (norm, zeros, flags for "
+        "missing, zero, non-finite, exploding or vanishing ones) and log it to metrics.jsonl",
     )
     run.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR")
     run.add_argument(
