@@ -9,6 +9,10 @@ per-round ratios. Not a test: run it by hand.
 
     python bench/gpt_step.py                      # configs A, B, C
     python bench/gpt_step.py --configs B --rounds 20 --threads 2 --markdown out.md
+    python bench/gpt_step.py --frameworks gradstack,references,torch   # what kernels buy
+
+``references`` is gradstack with ``GRADSTACK_KERNELS=0``: every op runs its textbook
+reference and generation runs through the modules, as a student's copy does.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ CONFIGS = {  # vocab, context, layers, heads, width, batch
 }
 SLICE_STEPS = {"A": 8, "B": 2, "C": 1}  # steps per turn: roughly 50-300 ms each
 FRAMEWORKS = ("gradstack", "numpy", "torch")
+REFERENCES = "references"  # gradstack with every kernel off (GRADSTACK_KERNELS=0)
 GENERATION_BATCHES = (1, 8)
 GENERATION_ROUNDS = 3
 BATCHES = 8  # distinct random batches a worker cycles through
@@ -206,7 +211,11 @@ def run_worker(framework: str, config: str, threads: int | None, shards: int, tu
 def _start(framework: str, config: str, args: argparse.Namespace) -> Worker:
     """A worker process for one framework and config, with the same thread settings for all."""
     env = dict(os.environ)
-    command = [sys.executable, __file__, "--worker", framework, "--configs", config]
+    worker = framework
+    if framework == REFERENCES:
+        env["GRADSTACK_KERNELS"] = "0"
+        worker = "gradstack"
+    command = [sys.executable, __file__, "--worker", worker, "--configs", config]
     if args.threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(args.threads)
@@ -252,8 +261,11 @@ def measure(config: str, frameworks: list[str], args: argparse.Namespace) -> dic
             }
             for f in frameworks
         }
-        if config == "B" and args.generate and "gradstack" in workers:
-            result["generation"] = _generation(workers["gradstack"], args.generate)
+        if config == "B" and args.generate:
+            for name in ("gradstack", REFERENCES):
+                if name in workers:
+                    key = "generation" if name == "gradstack" else "generation_references"
+                    result[key] = _generation(workers[name], args.generate)
     finally:
         for worker in workers.values():
             worker.close()
@@ -292,22 +304,25 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
     lines.append("")
     for config in configs:
         runs = results[config]
-        for other in ("numpy", "torch"):
-            if "gradstack" in frameworks and other in frameworks:
-                spread = _ratio_spread(runs["gradstack"]["round_ms"], runs[other]["round_ms"])
-                lines.append(f"{config}: gradstack / {other} per round: {spread}  ")
+        pairs = [("gradstack", "numpy"), ("gradstack", "torch"), (REFERENCES, "torch")]
+        pairs.append((REFERENCES, "gradstack"))  # what the kernels buy
+        for name, other in pairs:
+            if name in frameworks and other in frameworks:
+                spread = _ratio_spread(runs[name]["round_ms"], runs[other]["round_ms"])
+                lines.append(f"{config}: {name} / {other} per round: {spread}  ")
     for config in configs:
-        gen = results[config].get("generation")
-        if not gen:
-            continue
-        lines.append("")
-        for batch in GENERATION_BATCHES:
-            cache, nocache = gen[f"gen_b{batch}_cache"], gen[f"gen_b{batch}_nocache"]
-            lines.append(
-                f"Generation on {config} (gradstack, batch {batch}, top-k 1): {cache:,.0f} "
-                f"tokens/s with the KV cache, {nocache:,.0f} recomputing the context: "
-                f"{cache / nocache:.1f}x  "
-            )
+        for key, name in (("generation", "gradstack"), ("generation_references", REFERENCES)):
+            gen = results[config].get(key)
+            if not gen:
+                continue
+            lines.append("")
+            for batch in GENERATION_BATCHES:
+                cache, nocache = gen[f"gen_b{batch}_cache"], gen[f"gen_b{batch}_nocache"]
+                lines.append(
+                    f"Generation on {config} ({name}, batch {batch}, top-k 1): {cache:,.0f} "
+                    f"tokens/s with the KV cache, {nocache:,.0f} recomputing the context: "
+                    f"{cache / nocache:.1f}x  "
+                )
     return "\n".join(lines)
 
 
@@ -323,7 +338,11 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="BLAS/torch threads for all")
     parser.add_argument("--generate", type=int, default=256, help="tokens to generate (config B)")
-    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
+    parser.add_argument(
+        "--frameworks",
+        default=",".join(FRAMEWORKS),
+        help=f"comma-separated subset of {', '.join(FRAMEWORKS + (REFERENCES,))}",
+    )
     parser.add_argument(
         "--shards",
         type=int,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from gradstack.losses import cross_entropy
-from gradstack.tensor import OPS, Tensor, kernels_enabled, manual_seed, use_references
+from gradstack.tensor import KERNELS, Tensor, kernels_enabled, manual_seed, use_references
 from gradstack.transformer import GPT
 
 TOLERANCE = {  # (loss rtol, gradient rtol, gradient atol as a fraction of the largest entry)
@@ -47,8 +47,10 @@ def train_step(dtype: type, dropout: float) -> tuple[float, dict]:
 def test_a_training_step_is_the_same_with_kernels_on_and_off(dtype, dropout):
     if not kernels_enabled():
         pytest.skip("GRADSTACK_KERNELS=0 for this run: there is nothing to compare with")
-    assert OPS["scaled_dot_product_attention"].kernel is not None
-    assert OPS["layer_norm"].kernel is not None
+    # a student's copy of a module has no kernels; the other modules' kernels still run
+    installed = [name for name in ("scaled_dot_product_attention", "layer_norm") if name in KERNELS]
+    if not installed:
+        pytest.skip("neither attention nor layer norm has a kernel installed (student copies)")
     loss, grads = train_step(dtype, dropout)
     with use_references():
         ref_loss, ref_grads = train_step(dtype, dropout)

@@ -1,4 +1,6 @@
-"""Time the fused attention op, forward and backward, through the gradstack API.
+"""Time the attention op, forward and backward, through the gradstack API.
+
+This times the kernel; with GRADSTACK_KERNELS=0 it times the reference.
 
 Run: python packages/12_attention/bench/attention_step.py
 Shape B=16, H=8, L=128, d=32 in float32 (a small GPT's attention). Times are the

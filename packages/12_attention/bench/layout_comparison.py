@@ -1,4 +1,4 @@
-"""The experiment behind the fused op's layout: scores query-first or keys-first.
+"""The experiment behind the attention kernel's layout: scores query-first or keys-first.
 
 Run: OPENBLAS_NUM_THREADS=1 python packages/12_attention/bench/layout_comparison.py
 Both layouts compute the same attention (checked below); "rows" stores the scores as

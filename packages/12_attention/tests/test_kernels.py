@@ -172,3 +172,23 @@ def test_multi_head_attention_through_both(training):
     layer.train(training)
     x = np.random.default_rng(5).standard_normal((3, 7, 16)).astype(np.float32)
     assert_kernel_equals_reference(lambda x: layer(x, is_causal=True), [x])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["q", "k", "v"])
+def test_only_one_input_requires_grad(dtype, which):
+    """The kernel skips the gradients nobody asked for; the one asked for still agrees."""
+    arrays = make((2, 3), 5, 5, dtype)
+    upstream = np.random.default_rng(8).standard_normal((2, 3, 5, 6)).astype(dtype)
+
+    def gradient() -> np.ndarray:
+        inputs = [Tensor(a, dtype=a.dtype, requires_grad=i == which) for i, a in enumerate(arrays)]
+        out = scaled_dot_product_attention(*inputs, is_causal=True)
+        return grad(out, [inputs[which]], grad_outputs=upstream)[0].data
+
+    ours = gradient()
+    with use_references():
+        theirs = gradient()
+    tolerance = TOLERANCE[dtype]
+    scale = max(1.0, float(np.abs(theirs).max()))
+    np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * scale)

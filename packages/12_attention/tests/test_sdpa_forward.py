@@ -1,4 +1,4 @@
-"""Forward values of the fused attention op against the NumPy reference."""
+"""Forward values of the attention op against the NumPy reference."""
 
 import warnings
 

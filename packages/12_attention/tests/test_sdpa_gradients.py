@@ -1,4 +1,4 @@
-"""Gradients of the fused attention op, checked against finite differences."""
+"""Gradients of the attention op, checked against finite differences."""
 
 import warnings
 

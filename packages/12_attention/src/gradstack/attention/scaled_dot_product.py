@@ -70,7 +70,7 @@ def attention_forward(
     the additive bias (or None). With ``dropout_p`` > 0, keep = (uniform float32 draws
     from ``default_generator()``, one per probability) < 1 - p; else keep is None.
     """
-    # HINT: kᵀ is np.swapaxes(k, -1, -2): the last two axes swap, the batch axes stay.
+    # HINT: k.T would reverse every axis, the batch axes too: transpose only the last two.
     # HINT: Draw the dropout mask only when dropout_p > 0, so that dropout_p=0 leaves the
     # HINT: random stream untouched (test_dropout_zero_draws_nothing_and_changes_nothing).
     # BEGIN SOLUTION
