@@ -436,7 +436,7 @@ def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
         return _apply_kernel(op, inputs, attrs)
     # HINT: NumPy returns a scalar, not an array, for a 0-d result (np.exp of a 0-d array):
     # HINT: Tensor data is always an ndarray. needs_input_grad has one bool per input, in order.
-    # HINT: Test: tox -e 01_tensor -- -k "apply or grad_fn"
+    # HINT: Test: tox -e 01_tensor -- -k grad
     # BEGIN SOLUTION
     out, saved = op.forward(*[t.data for t in inputs], **attrs)
     if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results
