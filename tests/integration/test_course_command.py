@@ -45,7 +45,7 @@ def test_both_commands_release_a_module(command: list[str], tmp_path: Path):
     out = tmp_path / "10_tokenization"
     result = run(*command, "release", "10_tokenization", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("10_tokenization: 5 part(s) to write")
+    assert result.stdout.startswith("10_tokenization: 4 part(s) to write")
     assert "\n## Assignment\n" in (out / "README.md").read_text()
 
 

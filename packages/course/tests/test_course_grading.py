@@ -141,7 +141,7 @@ def test_an_untouched_release_scores_0_and_later_modules_fail_with_not_implement
     own = suite(data, "02_activations")
     own_failed = failed(own)
     passed = [t["name"] for t in own if t["status"] == "passed"]
-    assert len(own_failed) >= 40
+    assert len(own_failed) >= 35
     assert [name for name in passed if not ACTIVATION_BOILERPLATE.search(name)] == []
     assert sum(t["score"] for t in own if not ACTIVATION_BOILERPLATE.search(t["name"])) == 0
     later = failed(suite(data, "integration"))

@@ -39,13 +39,22 @@ def optim_release(cli: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("release") / "06_optim"
     result = cli.course("release", "06_optim", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "06_optim: 5 part(s) to write in 4 file(s)" in result.stdout
+    assert "06_optim: 4 part(s) to write in 4 file(s)" in result.stdout
     return out
+
+
+def is_kernel(key: str) -> bool:
+    """A kernel file or a kernel test of a module folder (left out of every release)."""
+    parts = key.split("/")
+    if parts[0] == "tests":
+        return parts[-1].startswith("test_kernels")
+    return parts[0] == "src" and ("kernels" in parts[:-1] or parts[-1] == "kernels.py")
 
 
 def test_everything_outside_the_regions_is_byte_identical(optim_release: Path):
     reference_folder = ROOT / "packages" / "06_optim"
-    reference = released_files(reference_folder)
+    reference = {k: v for k, v in released_files(reference_folder).items() if not is_kernel(k)}
+    assert any(is_kernel(k) for k in released_files(reference_folder))  # 06 has kernels
     released = released_files(optim_release)
     assert sorted(released) == sorted(reference)
     changed = sorted(k for k in reference if released[k] != reference[k])
@@ -83,7 +92,10 @@ def test_pyproject_and_tests_are_the_references(optim_release: Path):
         reference / "pyproject.toml"
     ).read_bytes()
     for test in (reference / "tests").glob("*.py"):
-        assert (optim_release / "tests" / test.name).read_bytes() == test.read_bytes()
+        if test.name.startswith("test_kernels"):
+            assert not (optim_release / "tests" / test.name).exists()
+        else:
+            assert (optim_release / "tests" / test.name).read_bytes() == test.read_bytes()
 
 
 def test_readme_gains_an_assignment_section_listing_every_stub(optim_release: Path):
@@ -117,7 +129,7 @@ def test_the_released_module_imports_and_each_stub_raises(cli: Any, tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("CharTokenizer.train: the vocabulary is the distinct characters")
+    assert lines[0].startswith("CharTokenizer.train: the unk token may itself occur in the text")
     assert lines[1] == "CharTokenizer"
 
 
@@ -238,8 +250,10 @@ def test_kernels_and_their_tests_are_left_out_and_the_readme_says_where_they_are
     assert "`packages/01_tensor/`" in section
 
 
-def test_a_module_without_kernels_says_nothing_about_them(optim_release: Path):
-    assert "kernels" not in (optim_release / "README.md").read_text().lower()
+def test_a_module_without_kernels_says_nothing_about_them(cli: Any, tmp_path: Path):
+    out = tmp_path / "10_tokenization"
+    assert cli.course("release", "10_tokenization", "--out", str(out)).returncode == 0
+    assert "kernels" not in (out / "README.md").read_text().lower()
 
 
 @pytest.mark.slow
@@ -265,5 +279,5 @@ def test_the_distribution_installs_alone_without_numpy_and_releases(tmp_path: Pa
                                "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                               timeout=300)  # fmt: skip
     assert released.returncode == 0, released.stderr
-    assert released.stdout.startswith("05_autograd: 45 part(s) to write")
+    assert released.stdout.startswith("05_autograd: 44 part(s) to write")
     assert (out / "src" / "gradstack" / "autograd" / "rules").is_dir()

@@ -5,9 +5,9 @@ benchmarks) calls these explicitly, and each is documented as an opt-out setting
 
 - ``tune_malloc``: glibc hands NumPy's multi-megabyte temporaries back to the OS when
   they are freed and page-faults fresh memory in on the next step; raising the mmap
-  threshold and switching off trimming keeps that memory in the process instead.
-  Measured on config B of bench/gpt_step.py: one training step went from ~245 ms to
-  ~150 ms. It costs memory that the process then keeps (the peak of one step).
+  threshold and switching off trimming keeps that memory in the process instead (the
+  README has the measured gain). It costs memory that the process then keeps (the peak
+  of one step).
 - ``blas_threads``: a context manager that sets how many threads OpenBLAS uses, so
   Python threads that each run part of a batch do not fight over the BLAS pool
   (see gradstack.autograd.data_parallel_backward).

@@ -420,26 +420,30 @@ def set_op_hook(hook: OpHook | None) -> OpHook | None:
 
 
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
-    """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad."""
+    """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad.
+
+    The forward runs on the inputs' arrays (``attrs`` by keyword) and returns ``(out,
+    saved)``. The result is a new Tensor (``_new_result``) around ``out`` as an ndarray;
+    its ``grad_fn`` is ``Node(op, inputs, attrs, saved, needs_input_grad)`` when grad mode
+    is on (``_GradMode.enabled``), the op is differentiable and some input requires grad,
+    else None.
+    """
     if _op_hook is not None:  # a profiler is on (set_op_hook); off, this check is all it costs
         result = _op_hook(op, inputs, attrs)
         if result is not None:
             return result
     if op.kernel is not None and _KernelMode.enabled:
         return _apply_kernel(op, inputs, attrs)
-    # HINT: run op.forward on the inputs' arrays (attrs by keyword) -> (out, saved); make out an
-    # HINT: ndarray. When grad mode is on (_GradMode.enabled), the op is differentiable and any
-    # HINT: input requires grad, the result's grad_fn is Node(op, inputs, attrs, saved,
-    # HINT: needs_input_grad); otherwise it has none. Build it with _new_result(out, grad_fn).
+    # HINT: NumPy returns a scalar, not an array, for a 0-d result (np.exp of a 0-d array):
+    # HINT: Tensor data is always an ndarray. needs_input_grad has one bool per input, in order.
+    # HINT: Test: tox -e 01_tensor -- -k grad
     # BEGIN SOLUTION
     out, saved = op.forward(*[t.data for t in inputs], **attrs)
-    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results; data is an array
+    if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results
         out = np.asarray(out)
-    if _GradMode.enabled and op.differentiable:
-        for tensor in inputs:
-            if tensor._requires_grad:
-                needs = tuple([t._requires_grad for t in inputs])
-                return _new_result(out, Node(op, inputs, attrs, saved, needs))
+    needs = tuple([t._requires_grad for t in inputs])  # which inputs want a gradient
+    if _GradMode.enabled and op.differentiable and any(needs):
+        return _new_result(out, Node(op, inputs, attrs, saved, needs))
     return _new_result(out, None)
     # END SOLUTION
 

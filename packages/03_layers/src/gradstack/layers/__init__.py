@@ -1,5 +1,7 @@
 """gradstack.layers: Module, Parameter, Linear, Dropout, Sequential, ModuleList (module 03)."""
 
+from gradstack.tensor import load_kernels
+
 from .__about__ import __version__
 from .containers import Identity, ModuleList, Sequential
 from .dropout import Dropout, dropout
@@ -21,3 +23,5 @@ __all__ = [
     "dropout",
     "linear",
 ]
+
+load_kernels(__name__)  # gradstack.layers.kernels (linear folded into rows), when this copy has one

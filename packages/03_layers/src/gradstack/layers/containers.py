@@ -94,8 +94,8 @@ class Sequential(_Container):
         super().__init__(items)
 
     def forward(self, x: Any) -> Any:
-        """Run the pipeline."""
-        # HINT: feed x through each item of self._items in order and return the last output.
+        """Run the pipeline: each item is called on the previous item's output."""
+        # HINT: an empty Sequential returns its input unchanged.
         # BEGIN SOLUTION
         for item in self._items:
             x = item(x)

@@ -1,8 +1,7 @@
-"""Linear layer ``y = x @ W.T + b``, computed by one fused op, "linear".
+"""Linear layer ``y = x @ W.T + b``, computed by one op, "linear".
 
-The fused op is the training hot path: one 2-D GEMM plus an in-place bias add forward,
-and (in gradstack.autograd's rules/layers.py) one GEMM per gradient backward, with
-batch dims folded into rows rather than a batched product followed by a sum.
+One op rather than a matmul, a transpose and an add: the graph records one node, and the
+gradient rule (gradstack.autograd's rules/layers.py) gives all three gradients at once.
 """
 
 from __future__ import annotations
@@ -39,21 +38,18 @@ def _check_linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) ->
 def linear_forward(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
 ) -> tuple[np.ndarray, None]:
-    """``x @ weight.T + bias`` on arrays: one GEMM, then the bias added in place.
+    """``x @ weight.T + bias`` on arrays: x (..., in), weight (out, in), bias (out,) or None.
 
-    Batch dims are folded into rows first: NumPy may run a 3-D @ 2-D matmul as one
-    small product per batch entry; a single 2-D GEMM was never slower and up to 6x
-    faster when measured (shapes (16, 128, 256) @ (256, 1024) down to (8, 64, 32)).
+    Returns ``(out, None)`` with out (..., out): the rule needs only the inputs.
     """
     _check_linear(x, weight, bias)
-    # HINT: fold the batch dims into rows, (..., in) -> (N, in), one 2-D GEMM with weight.T
-    # HINT: (in, out), reshape to (..., out), then add the bias (out,) in place when given;
-    # HINT: nothing saved (the rule uses the inputs).
+    # HINT: weight is stored (out, in), as in PyTorch, so it is transposed in the product;
+    # HINT: the batch dims of x ride along. Do not add into the product's array if it could
+    # HINT: be a view of an input. Test: tox -e 03_layers -- -k linear
     # BEGIN SOLUTION
-    rows = x.reshape(-1, x.shape[-1])  # (..., in) -> (N, in)
-    out = np.matmul(rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))  # (..., out)
+    out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
     if bias is not None:
-        out += bias
+        out = out + bias  # (out,) broadcasts over the batch dims
     return out, None
     # END SOLUTION
 

@@ -26,9 +26,12 @@ _TRANSIENT_BUFFER = "non-persistent buffer"
 
 
 def _expand(name: str, value: Any) -> Iterator[tuple[str, Any]]:
-    """Yield ``(dotted name, item)`` for a value, opening lists, tuples and dicts."""
-    # HINT: open containers recursively: a list or tuple yields its items as name.0, name.1, ...,
-    # HINT: a dict its values as name.<key>; anything else is yielded as (name, value).
+    """Yield ``(dotted name, item)`` for a value, opening lists, tuples and dicts.
+
+    Recursively: a list or tuple yields its items as ``name.0``, ``name.1``, ..., a dict
+    its values as ``name.<key>``; anything else is yielded as ``(name, value)``.
+    """
+    # HINT: containers nest (a list of dicts of Linear): recurse on each item, not just one level.
     # BEGIN SOLUTION
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
@@ -90,12 +93,16 @@ class Module:
     def _named_tensors(
         self, prefix: str, memo: set[int], recurse: bool
     ) -> Iterator[tuple[str, Tensor, str]]:
-        """Parameters and buffers depth first, each with its dotted name and kind."""
-        # HINT: walk self._named_members() in order, naming each value _join(prefix, name).
-        # HINT: Yield (name, value, _PARAMETER) for a Parameter; for a Tensor registered in
-        # HINT: self._buffer_table(), (name, value, _BUFFER) if persistent (True) else
-        # HINT: _TRANSIENT_BUFFER; when recurse, descend depth first into each child Module
-        # HINT: not yet in memo (add its id to memo first).
+        """Parameters and buffers depth first, each with its dotted name and kind.
+
+        Walks ``self._named_members()`` in order, naming each value ``_join(prefix,
+        name)``: a Parameter yields ``(name, value, _PARAMETER)``; a Tensor registered in
+        ``self._buffer_table()`` yields ``_BUFFER`` when persistent (True), else
+        ``_TRANSIENT_BUFFER``; with ``recurse``, each child Module not yet in ``memo`` has
+        its id added to ``memo`` and is walked in turn (depth first).
+        """
+        # HINT: a module reachable twice (a shared submodule, or a cycle) must be walked once: memo
+        # HINT: holds the ids already entered. Test: tox -e 03_layers -- -k named
         # BEGIN SOLUTION
         buffers = self._buffer_table()
         for name, value in self._named_members():
@@ -112,9 +119,13 @@ class Module:
     def _unique_tensors(
         self, kinds: tuple[str, ...], prefix: str = "", recurse: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
-        """Tensors of the given kinds, each listed once under the first name found."""
-        # HINT: walk self._named_tensors(prefix, {id(self)}, recurse) and yield (name, tensor) for
-        # HINT: the kinds asked for, each tensor once (by id): a tied weight keeps its first name.
+        """Tensors of the given kinds, each listed once under the first name found.
+
+        Walks ``self._named_tensors(prefix, {id(self)}, recurse)``; a tensor seen before
+        (by id) is skipped, so a tied weight keeps its first name.
+        """
+        # HINT: a tied weight appears under two names; an optimizer must see it once, so compare by
+        # HINT: id(), never by ==.
         # BEGIN SOLUTION
         seen: set[int] = set()
         for name, tensor, kind in self._named_tensors(prefix, {id(self)}, recurse):

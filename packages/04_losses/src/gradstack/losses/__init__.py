@@ -5,6 +5,8 @@ fused, stable op on logits ``(..., C)`` with the classes in the last dim. Gradie
 rules live in gradstack-autograd (``rules/losses.py``).
 """
 
+from gradstack.tensor import load_kernels
+
 from .__about__ import __version__
 from .functional import (
     binary_cross_entropy,
@@ -28,3 +30,5 @@ __all__ = [
     "cross_entropy",
     "mse_loss",
 ]
+
+load_kernels(__name__)  # gradstack.losses.kernels (fused cross-entropy), when this copy has one

@@ -11,9 +11,8 @@ Per row, with ``z = x - max(x)`` and ``lse = log(sum(exp(z)))``:
     smoothed = (1 - eps) nll + eps (lse - mean(z))     (label smoothing eps, PyTorch's)
 
 Rows whose target is ``ignore_index`` contribute 0, and the mean divides by the number of
-rows that are not ignored. The forward works on one ``(N, C)`` temporary: ``z`` is made
-once, the target entries are picked from it, then it is exponentiated in place and kept
-for the gradient rule, which is ``(softmax - smoothed one-hot) * weight`` per row.
+rows that are not ignored. The forward saves the softmax for the gradient rule, which is
+``(softmax - smoothed one-hot) * weight`` per row.
 """
 
 from __future__ import annotations
@@ -22,18 +21,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gradstack.activations.stable import shift_by_max
 from gradstack.tensor import register_op
-from gradstack.tensor.matvec_sums import mean_last, sum_last
 
 from .reduction import reduce_losses
 
 
 class CrossEntropySaved(NamedTuple):
-    """What the gradient rule needs; ``softmax = exp_shifted / sum_exp[:, None]``."""
+    """What the gradient rule needs."""
 
-    exp_shifted: np.ndarray  # (N, C): exp(x - max(x)) per row
-    sum_exp: np.ndarray  # (N,): its row sums
+    probs: np.ndarray  # (N, C): softmax of each row of logits
     target: np.ndarray  # (N,): class indices, ignored rows replaced by 0
     valid: np.ndarray | None  # (N,) bool: rows not ignored; None when none is ignored
     count: int  # number of rows not ignored
@@ -68,36 +64,30 @@ def cross_entropy(
     label_smoothing: float,
     reduction: str,
 ) -> tuple[np.ndarray, CrossEntropySaved]:
-    """Fused, overflow-free softmax cross-entropy of ``(..., C)`` logits and ``(...)`` targets."""
+    """Softmax cross-entropy of ``(..., C)`` logits and ``(...)`` targets, overflow-free.
+
+    Per row: ``-log softmax(x)[target]``, or with label smoothing eps
+    ``-sum(q log softmax(x))`` for ``q = (1 - eps) onehot(target) + eps / C``; reduced.
+    """
     classes = logits.shape[-1]
     x = logits.reshape(-1, classes)  # (N, C): one row of class scores per target
     flat_target = target.reshape(-1)  # (N,)
     valid = _valid_rows(flat_target, ignore_index, classes)
     safe_target = flat_target if valid is None else np.where(valid, flat_target, 0)
 
-    # HINT: per row of x (N, C): z = shift_by_max(x, axis=1); pick z[target] (np.take_along_axis
-    # HINT: with safe_target); z becomes exp(z) in place (kept for the rule), sum_exp its row sums
-    # HINT: (N,) (sum_last, from gradstack.tensor.matvec_sums), lse = log(sum_exp); nll = lse -
-    # HINT: z[target]. Label smoothing eps: losses = (1 - eps) nll + eps (lse - mean(z)) with
-    # HINT: mean(z) taken before the exp. Rows not valid (ignore_index) get 0. Leave losses (N,),
-    # HINT: z and sum_exp for the lines below.
+    # HINT: never log(softmax(x)): softmax underflows to 0 and its log is -inf. Subtract each
+    # HINT: row's max first; log_softmax = z - log(sum(exp(z))) then needs no other care.
+    # HINT: Leave losses (N,) (0 on ignored rows) and probs (N, C) for the lines below.
     # BEGIN SOLUTION
-    z = shift_by_max(x, axis=1)  # (N, C), row max is 0
-    picked = np.take_along_axis(z, safe_target[:, None], axis=1)[:, 0]  # (N,) z[target]
-    mean_z = mean_last(z) if label_smoothing else None  # (N,)
-    with np.errstate(under="ignore"):
-        np.exp(z, out=z)
-    sum_exp = sum_last(z)  # (N,), >= 1
-    lse = np.log(sum_exp)
-    losses = lse - picked
-    if label_smoothing:
-        losses *= 1.0 - label_smoothing
-        lse -= mean_z
-        lse *= label_smoothing
-        losses += lse
+    z = x - np.max(x, axis=1, keepdims=True)  # (N, C), each row's max is 0
+    log_probs = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))  # (N, C) log softmax
+    losses = -log_probs[np.arange(x.shape[0]), safe_target]  # (N,) -log p[target]
+    if label_smoothing:  # against (1 - eps) onehot + eps / C
+        losses = (1.0 - label_smoothing) * losses - label_smoothing * log_probs.mean(axis=1)
     if valid is not None:
-        losses *= valid
+        losses = losses * valid  # ignored rows contribute 0
+    probs = np.exp(log_probs)  # (N, C) softmax, for the rule
     # END SOLUTION
     count = x.shape[0] if valid is None else int(np.count_nonzero(valid))
     out = reduce_losses(losses.reshape(target.shape), reduction, count)
-    return out, CrossEntropySaved(z, sum_exp, safe_target, valid, count)
+    return out, CrossEntropySaved(probs, safe_target, valid, count)

@@ -22,8 +22,9 @@ def reduce_losses(losses: np.ndarray, reduction: str, count: int | None = None) 
     """
     if reduction == "none":
         return losses
-    # HINT: sum every loss; 'sum' returns it, 'mean' divides by count (default: every element),
-    # HINT: NaN when count is 0; always a 0-d array of the losses' dtype (np.asarray(..., dtype)).
+    # HINT: NumPy reductions return NumPy scalars, and a float32 sum divided by a Python int stays
+    # HINT: float32 but 0 / 0 warns: handle count == 0 before dividing, and wrap every result as a
+    # HINT: 0-d array of the losses' dtype.
     # BEGIN SOLUTION
     total = np.sum(losses)
     if reduction == "sum":

@@ -30,11 +30,15 @@ from .registry import get_rule
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
-    """Nodes reachable from ``roots``, each before every node it feeds gradients to."""
-    # HINT: iterative depth-first search, no recursion: a stack of (node, children_done); pop a
-    # HINT: node, push it back with True, then its unvisited children (the grad_fn of each input);
-    # HINT: append a node to the order when it comes off with True. Skip visited ids. Reverse
-    # HINT: the order, so each node comes before every node it feeds gradients to.
+    """Nodes reachable from ``roots``, each before every node it feeds gradients to.
+
+    A depth-first search from each root appends a node once all its children (the
+    ``grad_fn`` of its inputs) are appended, visiting each node once; the reversed list
+    is a topological order. Iterative, with an explicit stack: a GPT's graph is deeper
+    than Python's recursion limit.
+    """
+    # HINT: a node reachable along two paths (x used twice) must appear once, and only after every
+    # HINT: node that feeds it; test a diamond (y = x * x + x) by hand. Recursion is not an option.
     # BEGIN SOLUTION
     order: list[Node] = []
     visited: set[int] = set()
@@ -59,7 +63,11 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], node: Node | None = None) -> np.ndarray:
-    """Undo broadcasting: sum ``grad`` over the dims that were added or stretched."""
+    """Undo broadcasting: sum ``grad`` over the dims that were added or stretched.
+
+    ``grad`` may have ``lead`` extra leading dims (broadcasting prepends dims) and size
+    > 1 where ``shape`` has 1 (a stretched dim); summing over both gives ``shape``.
+    """
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
@@ -68,8 +76,9 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], node: Node | None = N
         raise RuntimeError(
             f"backward: gradient of shape {grad.shape}{where} is smaller than its input {shape}"
         )
-    # HINT: sum grad over its `lead` extra leading dims and over every dim where shape has 1 but
-    # HINT: grad does not (keepdims=True), then drop the leading dims: reduced has shape `shape`.
+    # HINT: a dim of size 1 in shape that is also 1 in grad needs no sum; keepdims=True keeps the
+    # HINT: remaining dims aligned, then drop the lead dims. Test: tox -e 05_autograd -- -k
+    # HINT: sum_to_shape
     # BEGIN SOLUTION
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
@@ -116,15 +125,19 @@ class _Accumulator:
         return grad
 
     def add_to_node(self, node: Node, grad: np.ndarray, dtype: np.dtype) -> None:
-        """Add a contribution to the gradient waiting for ``node``'s output."""
-        # HINT: the first contribution for a node is stored as self.own(grad, dtype) in self.pending
-        # HINT: under id(node); later ones are added into it in place (np.add with out=).
+        """Add a contribution to the gradient waiting for ``node``'s output.
+
+        The first contribution is kept (``own``: made private when someone else holds
+        its memory); later ones are added into it in place.
+        """
+        # HINT: never add in place into an array you do not own: a rule may return g itself or a
+        # HINT: read-only broadcast view, shared with other inputs.
         # BEGIN SOLUTION
         current = self.pending.get(id(node))
         if current is None:
             self.pending[id(node)] = self.own(grad, dtype)
         else:
-            np.add(current, grad, out=current)
+            current += grad
         # END SOLUTION
 
     def take(self, node: Node) -> np.ndarray | None:
@@ -135,18 +148,21 @@ class _Accumulator:
         return grad
 
     def add_to_leaf(self, leaf: Tensor, grad: np.ndarray) -> None:
-        """Accumulate into ``leaf.grad`` (or into the result of ``autograd.grad``)."""
+        """Accumulate into ``leaf.grad`` (or into the result of ``autograd.grad``).
+
+        A leaf without ``.grad`` gets a Tensor around its own copy of ``grad``
+        (``Tensor._result(self.own(...), None)``); one with a ``.grad`` adds into it in place.
+        """
         if self.targets is not None:
             self.capture(leaf, grad)
             return
-        # HINT: a leaf without .grad gets Tensor._result(self.own(grad, leaf.dtype), None) (a
-        # HINT: Tensor around the array, no re-checking); one that has a .grad accumulates: add
-        # HINT: grad into leaf.grad.data in place.
+        # HINT: a gradient that flows to two leaves, or twice to one, may be the same array: let
+        # HINT: own() copy it, never store it as it is.
         # BEGIN SOLUTION
         if leaf.grad is None:
             leaf.grad = Tensor._result(self.own(grad, leaf.dtype), None)
         else:
-            np.add(leaf.grad.data, grad, out=leaf.grad.data)
+            leaf.grad.data += grad
         # END SOLUTION
 
     def capture(self, tensor: Tensor, grad: np.ndarray) -> None:
@@ -156,7 +172,7 @@ class _Accumulator:
             if current is None:
                 self.results[index] = np.array(grad, dtype=tensor.dtype)
             else:
-                np.add(current, grad, out=current)
+                current += grad
 
 
 def run_backward(
@@ -205,16 +221,20 @@ def _release(node: Node) -> None:
 
 
 def _propagate(node: Node, grad: np.ndarray, acc: _Accumulator) -> None:
-    """Apply the node's rule and route each input's gradient onwards."""
+    """Apply the node's rule and route each input's gradient onwards.
+
+    Each input that needs a gradient and got one receives it summed back to its shape
+    (``sum_to_shape``): a leaf accumulates it (``acc.add_to_leaf``), an op result adds it
+    to the gradient waiting for its producer (``acc.add_to_node``).
+    """
     input_grads = get_rule(node)(grad, node)
     if len(input_grads) != len(node.inputs):
         raise RuntimeError(
             f"backward: rule for {node.op.name!r} returned {len(input_grads)} gradients "
             f"for {len(node.inputs)} inputs"
         )
-    # HINT: the chain rule's routing: for each input that needs a gradient and got one, sum it
-    # HINT: back to the input's shape (sum_to_shape, naming node), then a leaf accumulates it
-    # HINT: (acc.add_to_leaf), an op result adds it to its producer (acc.add_to_node(grad_fn, ...)).
+    # HINT: a rule returns None for an input that needs no gradient; inputs are routed by position,
+    # HINT: in node.inputs order.
     # BEGIN SOLUTION
     for tensor, input_grad, needed in zip(node.inputs, input_grads, node.needs_input_grad):
         if not needed or input_grad is None:

@@ -1,5 +1,7 @@
 """gradstack.optim: SGD, Adam, AdamW, cosine schedule with warm-up, clipping (module 06)."""
 
+from gradstack.tensor import load_kernels
+
 from .__about__ import __version__
 from .adam import Adam, AdamW
 from .clip import clip_grad_norm_
@@ -22,3 +24,5 @@ __all__ = [
     "state_to_arrays",
     "weight_decay_groups",
 ]
+
+load_kernels(__name__)  # gradstack.optim.kernels (Adam's flat step), when this copy has one

@@ -1,18 +1,22 @@
-"""Adam and AdamW, with the update written in place on preallocated buffers."""
+"""Adam and AdamW: the reference update, four lines of math per parameter.
+
+With kernels enabled (gradstack.tensor.kernels_enabled) ``step`` runs the kernel of
+gradstack.optim.kernels instead: the same arithmetic on flat vectors, in place, with
+bit-identical results.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
+from gradstack.tensor import Tensor, kernels_enabled, load_kernels
 
-from .flat import FlatGroup, can_flatten
 from .optimizer import Optimizer, ParamsArg
-
-_MOMENTS = ("exp_avg", "exp_avg_sq")
 
 
 class Adam(Optimizer):
@@ -30,7 +34,6 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
-        self._flat_groups: dict[int, FlatGroup] = {}
 
     def _check_options(self, group: dict[str, Any]) -> None:
         super()._check_options(group)
@@ -43,77 +46,58 @@ class Adam(Optimizer):
             raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {group['eps']}")
 
     def step(self) -> None:
-        """One Adam update of every parameter that has a gradient, in place.
+        """One Adam update of every parameter that has a gradient, in place."""
+        kernels = _kernels()
+        if kernels is not None and kernels_enabled():
+            kernels.adam_step(self)
+            return
+        for index, p, group in self._indexed_params():
+            state = self._state_for(index, p)
+            self._init_moments(p, state)
+            state["step"] += 1
+            self._update(p, state, group)
 
-        A group whose parameters all have gradients and share one step count is updated
-        as one flat vector (gradstack.optim.flat), else tensor by tensor; both run
-        ``_update``, so the results are the same bit for bit.
-        """
-        first = 0
-        for number, group in enumerate(self.param_groups):
-            params = group["params"]
-            indices = range(first, first + len(params))
-            first += len(params)
-            if can_flatten(params, [self.state.get(i) for i in indices]):
-                states = [self._state_for(i, p) for i, p in zip(indices, params)]
-                self._step_flat(number, group, states)
-                continue
-            for i, p in zip(indices, params):
-                if p.grad is not None:
-                    self._step_one(p, self._state_for(i, p), group)
-
-    def _step_one(self, p: Tensor, state: dict, group: dict) -> None:
-        """Update one parameter, creating its moments on its first step."""
+    @staticmethod
+    def _init_moments(p: Tensor, state: dict) -> None:
+        """Zero moments on a parameter's first step."""
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(p.data)
             state["exp_avg_sq"] = np.zeros_like(p.data)
-        state["step"] += 1
-        self._update(p.data, p.grad.data, state, group)
 
-    def _step_flat(self, number: int, group: dict, states: list[dict]) -> None:
-        """Update a whole group at once: gather, one ``_update`` on flat vectors, scatter."""
-        params = group["params"]
-        flat = self._flat_groups.get(number)
-        if flat is None or not flat.is_current(params, states):
-            flat = self._flat_groups[number] = FlatGroup(params, states, _MOMENTS)
-        for state in states:
-            state["step"] += 1
-        flat.gather()
-        moments = {"step": states[0]["step"], **flat.buffers}
-        self._update(flat.param, flat.grad, moments, group)
-        flat.scatter()
+    def _update(self, p: Tensor, state: dict, group: dict) -> None:
+        """Adam's update of one parameter ``p`` with gradient ``g`` at step t (from 1)::
 
-    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
-        """The arithmetic of one step, ordered as PyTorch's so results agree to rounding."""
+            m = b1 m + (1 - b1) g                     first moment (state["exp_avg"])
+            v = b2 v + (1 - b2) g**2                  second moment (state["exp_avg_sq"])
+            m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t)
+            p = p - lr m_hat / (sqrt(v_hat) + eps)
+
+        Weight decay first: AdamW (``self.decoupled``) shrinks ``p *= 1 - lr decay``,
+        Adam adds ``decay p`` to ``g``. The parameter changes in place (``p.data``).
+        """
         lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         step = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        # HINT: weight decay first: AdamW (self.decoupled) shrinks param *= 1 - lr * decay,
-        # HINT: Adam adds decay * param to grad. Then m = b1 m + (1 - b1) g,
-        # HINT: v = b2 v + (1 - b2) g**2 (in place on m, v), and
-        # HINT: param -= lr / (1 - b1**step) * m / (sqrt(v) / sqrt(1 - b2**step) + eps).
+        grad = p.grad.data
+        # HINT: never write into p.grad.data (the caller owns it). PyTorch folds the bias
+        # HINT: corrections into the step size and into sqrt(v) (dividing by sqrt(1 - b2**t));
+        # HINT: that order matches its results to the last bit. Test: tox -e 06_optim
         # BEGIN SOLUTION
-        work = self._scratch(param)
         if decay and self.decoupled:
-            param *= 1 - lr * decay
+            p.data *= 1 - lr * decay  # AdamW: decay the weights themselves
         elif decay:
-            grad = grad + decay * param
-        m *= beta1
-        np.multiply(grad, 1 - beta1, out=work)
-        m += work
-        v *= beta2
-        np.multiply(grad, grad, out=work)
-        work *= 1 - beta2
-        v += work
-        step_size = lr / (1 - beta1**step)
-        np.sqrt(v, out=work)
-        work /= math.sqrt(1 - beta2**step)
-        work += eps
-        np.divide(m, work, out=work)
-        work *= step_size
-        param -= work
+            grad = grad + decay * p.data  # Adam: an L2 penalty in the gradient
+        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
+        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * (grad * grad)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2**step) + eps  # sqrt(v_hat) + eps
+        p.data -= lr / (1 - beta1**step) * (m / denom)  # lr m_hat / (sqrt(v_hat) + eps)
         # END SOLUTION
+
+
+@functools.cache
+def _kernels() -> ModuleType | None:
+    """gradstack.optim.kernels, or None in a copy without kernels (looked up once)."""
+    return load_kernels(__package__)
 
 
 class AdamW(Adam):

@@ -151,17 +151,3 @@ class Optimizer:
         for saved, group in zip(groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = new_state
-
-    def _scratch(self, like: np.ndarray) -> np.ndarray:
-        """A work buffer shaped like ``like``: a view of one buffer shared by all parameters.
-
-        Kept between steps, so a step allocates nothing, and sized to the largest
-        parameter (or the largest flat group, gradstack.optim.flat), so it costs one
-        such array's memory, not one per parameter.
-        """
-        buffers = self.__dict__.setdefault("_buffers", {})
-        flat = buffers.get(like.dtype)
-        if flat is None or flat.size < like.size:
-            largest = max(p.data.size for p in self.parameters())
-            flat = buffers[like.dtype] = np.empty(max(largest, like.size), dtype=like.dtype)
-        return flat[: like.size].reshape(like.shape)

@@ -13,13 +13,14 @@ def cosine_lr(
 ) -> float:
     """The learning rate at ``step`` (0-based): linear warm-up, then cosine down to ``min_lr``.
 
-    During warm-up the rate climbs linearly to ``base_lr`` at ``warmup_steps``; from
-    there it follows half a cosine to ``min_lr`` at ``total_steps`` and stays there.
+    During warm-up (``step < warmup_steps``) the rate is ``base_lr (step + 1) /
+    warmup_steps``; from there, with ``progress = (step - warmup_steps) / (total_steps -
+    warmup_steps)``, it is ``min_lr + (base_lr - min_lr) (1 + cos(pi progress)) / 2``, down
+    to ``min_lr`` at ``total_steps``, where it stays.
     With ``warmup_steps=0`` this is PyTorch's ``CosineAnnealingLR`` closed form.
     """
-    # HINT: step < warmup_steps: base_lr * (step + 1) / warmup_steps; step >= total_steps:
-    # HINT: min_lr; in between, with progress = (step - warmup_steps) / (total_steps -
-    # HINT: warmup_steps): min_lr + (base_lr - min_lr) * (1 + cos(pi * progress)) / 2.
+    # HINT: warmup_steps == total_steps would divide by zero in progress: guard it. Step 0 of
+    # HINT: warm-up already has a non-zero rate (step + 1), as nanoGPT's schedule.
     # BEGIN SOLUTION
     if step < warmup_steps:
         return base_lr * (step + 1) / warmup_steps

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .optimizer import Optimizer, ParamsArg
 
 
@@ -36,19 +34,23 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov momentum needs momentum > 0")
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient, in place."""
+        """One update of every parameter that has a gradient, in place::
+
+        d = g + weight_decay p
+        buf = d (first step), else buf = momentum buf + d      (with momentum)
+        d = d + momentum buf (nesterov), else d = buf           (with momentum)
+        p = p - lr d
+        """
         for index, p, group in self._indexed_params():
             state = self._state_for(index, p)
             state["step"] += 1
-            # HINT: d = grad, plus weight_decay * p when weight_decay > 0. With momentum m:
-            # HINT: buf = d on the first step (keep it in state["momentum_buffer"]), then
-            # HINT: buf = m * buf + d; d becomes d + m * buf (nesterov) or buf. Then p -= lr * d,
-            # HINT: in place on p.data (self._scratch(p.data) gives a reusable work array).
+            # HINT: never write into p.grad.data (the caller owns it): weight decay makes a new
+            # HINT: array. The momentum buffer starts as a copy of the first step's d, not as 0
+            # HINT: (PyTorch's convention). Test: tox -e 06_optim -- -k sgd
             # BEGIN SOLUTION
-            direction = self._scratch(p.data)
-            np.copyto(direction, p.grad.data)
+            direction = p.grad.data
             if group["weight_decay"]:
-                direction += group["weight_decay"] * p.data
+                direction = direction + group["weight_decay"] * p.data
             momentum = group["momentum"]
             if momentum:
                 buffer = state.get("momentum_buffer")
@@ -56,11 +58,7 @@ class SGD(Optimizer):
                     buffer = state["momentum_buffer"] = direction.copy()
                 else:
                     buffer *= momentum
-                    buffer += direction
-                if group["nesterov"]:
-                    direction += momentum * buffer
-                else:
-                    np.copyto(direction, buffer)
-            direction *= group["lr"]
-            p.data -= direction
+                    buffer += direction  # buf = momentum buf + d
+                direction = direction + momentum * buffer if group["nesterov"] else buffer
+            p.data -= group["lr"] * direction
             # END SOLUTION

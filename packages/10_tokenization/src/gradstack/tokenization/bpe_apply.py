@@ -21,10 +21,14 @@ def apply_merges(data: bytes, merge_ids: dict[tuple[int, int], int]) -> list[int
 
 
 def _apply_short(ids: list[int], merge_ids: dict[tuple[int, int], int]) -> list[int]:
-    """Repeatedly merge every occurrence of the best pair; quadratic, but fast for short chunks."""
-    # HINT: repeat: among the adjacent pairs, find the one learned first (smallest merge id in
-    # HINT: merge_ids); stop if none merges; else replace each of its occurrences left to right
-    # HINT: by that id (non-overlapping), as in training. Return the final ids.
+    """Apply the learned merges to a chunk's ids, as training did.
+
+    Repeat: among the adjacent pairs, take the one learned first (the smallest merge id in
+    ``merge_ids``); stop when no pair merges, else replace each of its occurrences, left to
+    right and non-overlapping, by that id. Quadratic, but fast for short chunks.
+    """
+    # HINT: the pair to merge is the one learned first, not the most frequent in this chunk: BPE
+    # HINT: replays training's order. 'aaa' with (a, a) gives [aa, a], never [a, aa].
     # BEGIN SOLUTION
     get = merge_ids.get
     never = 1 << 62

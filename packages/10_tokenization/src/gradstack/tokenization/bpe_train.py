@@ -25,9 +25,13 @@ from collections.abc import Iterable
 
 
 def merge_pair(ids: list[int], left: int, right: int, new_id: int) -> list[int]:
-    """Replace each non-overlapping ``(left, right)`` in ``ids``, scanning left to right."""
-    # HINT: scan left to right: where ids[i], ids[i + 1] == left, right emit new_id and skip both,
-    # HINT: else emit ids[i]; so 'aaa' with the pair (a, a) becomes [new, a]. Return a new list.
+    """Replace each non-overlapping ``(left, right)`` in ``ids``, scanning left to right.
+
+    Returns a new list: where ``ids[i], ids[i + 1] == left, right`` it holds ``new_id``
+    and the scan skips both, else ``ids[i]``.
+    """
+    # HINT: overlaps: 'aaa' with the pair (a, a) becomes [new, a], not [new, new]; 'aaaa' becomes
+    # HINT: [new, new].
     # BEGIN SOLUTION
     out: list[int] = []
     i, n = 0, len(ids)
@@ -49,14 +53,20 @@ def learn_merges(
 
     Merge ``k`` creates id ``first_id + k``. Fewer merges are returned when no adjacent
     pair is left to merge (every chunk has become a single token).
+
+    Each chunk starts as its bytes (ids 0-255). ``counts[pair]`` is the frequency-weighted
+    number of adjacent occurrences of ``pair`` and ``where[pair]`` the chunks holding it. A
+    heap of ``(-count, left, right)`` yields the next merge by the tie-break rule; each
+    merge is applied with ``_apply_merge``, which updates ``counts`` and ``where`` and
+    returns the pairs whose counts changed, pushed again with their new counts.
     """
     words: list[list[int]] = []
     freqs: list[int] = []
     counts: dict[tuple[int, int], int] = defaultdict(int)
     where: dict[tuple[int, int], set[int]] = defaultdict(set)
-    # HINT: for each chunk (bytes, frequency): its ids are its bytes (list(data)); record them and
-    # HINT: the frequency, and for each adjacent pair add freq to counts[pair] and the chunk's
-    # HINT: index to where[pair] (overlapping pairs count: 'aaa' holds (a, a) twice).
+    # HINT: a popped heap entry may be stale: its count changed after it was pushed. Compare it
+    # HINT: with counts and push it back with its current count (if any) instead of merging.
+    # HINT: Overlapping pairs count: 'aaa' holds (a, a) twice. Test: tox -e 10_tokenization
     # BEGIN SOLUTION
     for index, (data, freq) in enumerate(chunks):
         word = list(data)
@@ -65,16 +75,10 @@ def learn_merges(
         for pair in zip(word, word[1:]):
             counts[pair] += freq
             where[pair].add(index)
-    # END SOLUTION
 
     heap = [(-c, a, b) for (a, b), c in counts.items()]
     heapq.heapify(heap)
     merges: list[tuple[int, int]] = []
-    # HINT: until num_merges merges or an empty heap: pop (-count, a, b); if counts[(a, b)] changed
-    # HINT: since it was pushed, push it again with its current count (when > 0) and go on. Else
-    # HINT: merge it: new id first_id + len(merges), append (a, b), apply it with _apply_merge and
-    # HINT: push every pair that returns with its count. Heap order gives the tie-break rule.
-    # BEGIN SOLUTION
     while len(merges) < num_merges and heap:
         neg, a, b = heapq.heappop(heap)
         current = counts.get((a, b), 0)

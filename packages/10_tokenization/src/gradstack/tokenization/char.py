@@ -32,12 +32,14 @@ class CharTokenizer:
         self._itos = dict(enumerate(tokens))
 
     def train(self, text: str) -> CharTokenizer:
-        """Build the vocabulary from the distinct characters of ``text``; return ``self``."""
+        """Build the vocabulary from the distinct characters of ``text``; return ``self``.
+
+        The tokens are the distinct characters in sorted (code point) order, after the
+        unk token (id 0) when there is one; installed with ``self._set_tokens``.
+        """
         if not isinstance(text, str):
             raise TypeError(f"CharTokenizer.train: text must be a str, got {type(text).__name__}")
-        # HINT: the vocabulary is the distinct characters of text in sorted (code point)
-        # HINT: order; an unk token comes first (id 0) and is not repeated among them.
-        # HINT: Install the token list with self._set_tokens.
+        # HINT: the unk token may itself occur in the text: it must not get a second id.
         # BEGIN SOLUTION
         chars = sorted(set(text))
         if self._unk is None:

@@ -1,5 +1,7 @@
 """gradstack.embeddings: token embeddings and positional encodings (module 11)."""
 
+from gradstack.tensor import load_kernels
+
 from .__about__ import __version__
 from .embedding import Embedding
 from .lookup import embedding
@@ -13,3 +15,5 @@ __all__ = [
     "embedding",
     "sinusoidal_table",
 ]
+
+load_kernels(__name__)  # gradstack.embeddings.kernels (flat scatter-add), when this copy has one

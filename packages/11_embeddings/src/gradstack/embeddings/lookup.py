@@ -3,10 +3,8 @@
 The op and its rule sit side by side because this package comes after autograd.
 The forward is ``np.take`` along the rows. The backward adds every upstream row into
 the row of the table it came from; an index that appears several times collects the
-sum of its rows. ``np.add.at`` on the 2-D table is slow (NumPy's generic path), so the
-rule flattens the (row, column) pairs into one 1-D index and calls ``np.add.at`` on the
-flat table, which NumPy (>= 1.25) runs on a fast path. The README compares it with a
-one-hot matmul, sort + ``np.add.reduceat`` and ``np.bincount``.
+sum of its rows (``np.add.at``). The kernel (kernels.py) does the same scatter-add on a
+flattened table, where NumPy has a fast path; the README compares the methods.
 """
 
 from __future__ import annotations
@@ -22,8 +20,8 @@ from gradstack.tensor import Node, Tensor, apply, register_op
 @register_op("embedding")
 def embedding_forward(weight: np.ndarray, *, indices: np.ndarray) -> tuple[np.ndarray, None]:
     """Rows ``weight[indices]``: output shape ``indices.shape + (embedding_dim,)``."""
-    # HINT: the rows of weight (V, D) for every index: np.take along axis 0 gives
-    # HINT: indices.shape + (D,); nothing saved (the rule needs only the indices and V).
+    # HINT: the indices are already checked (check_indices); the output is indices.shape + (D,), a
+    # HINT: copy that the rule need not see: save nothing.
     # BEGIN SOLUTION
     return np.take(weight, indices, axis=0), None
     # END SOLUTION
@@ -39,19 +37,15 @@ def embedding_backward(g: np.ndarray, node: Node) -> tuple[np.ndarray]:
 def scatter_add_rows(
     rows: np.ndarray, indices: np.ndarray, num_rows: int, dtype: np.dtype
 ) -> np.ndarray:
-    """A (num_rows, D) array whose row i is the sum of ``rows[..., :]`` where indices == i."""
-    # HINT: a (num_rows, D) table of zeros in dtype, each upstream row added into the row its index
-    # HINT: names, repeats adding up: np.add.at(table, indices.reshape(-1), rows (N, D)) does it;
-    # HINT: it is much faster on the flat table with index i * D + column (np.arange(D)).
+    """A (num_rows, D) array of ``dtype`` whose row i is the sum of the rows of ``rows``
+    (..., D) whose entry in ``indices`` (...) is i; rows never looked up stay 0."""
+    # HINT: an index can repeat (the same token twice in a batch) and its rows must add up:
+    # HINT: fancy-index assignment table[indices] += rows keeps only one of them (np.add.at
+    # HINT: does not). Test: tox -e 11_embeddings -- -k repeat
     # BEGIN SOLUTION
-    dim = rows.shape[-1]
-    values = rows.reshape(-1, dim)  # (..., D) -> (N, D)
-    if values.dtype != dtype:
-        values = values.astype(dtype)
-    flat_index = indices.reshape(-1, 1) * dim + np.arange(dim)  # (N, 1) + (D,) -> (N, D)
-    table = np.zeros(num_rows * dim, dtype=dtype)
-    np.add.at(table, flat_index.reshape(-1), values.reshape(-1))
-    return table.reshape(num_rows, dim)  # (V * D,) -> (V, D)
+    table = np.zeros((num_rows, rows.shape[-1]), dtype=dtype)  # (V, D)
+    np.add.at(table, indices.reshape(-1), rows.reshape(-1, rows.shape[-1]))  # (N,), (N, D)
+    return table
     # END SOLUTION
 
 

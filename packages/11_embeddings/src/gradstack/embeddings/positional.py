@@ -38,8 +38,8 @@ class PositionalEncoding(Module):
         ``start`` > 0 continues a sequence, as decoding with a KV cache does.
         """
         length = check_sequence("PositionalEncoding", x, self.max_seq_len, self.embed_dim, start)
-        # HINT: x (..., T, D) plus rows start .. start + T - 1 of self.weight, broadcast over
-        # HINT: the batch.
+        # HINT: stay in Tensor ops (slicing a Parameter, +) so the gradient reaches the table;
+        # HINT: slicing self.weight.data would cut it off.
         # BEGIN SOLUTION
         return x + self.weight[start : start + length]
         # END SOLUTION
@@ -50,9 +50,8 @@ class PositionalEncoding(Module):
 
 def sinusoidal_table(max_seq_len: int, embed_dim: int) -> np.ndarray:
     """Vaswani et al.'s table: even columns sin(p / 10000^(2i/D)), odd columns the cos."""
-    # HINT: angles[p, i] = p / 10000**(2i / D) for positions p < max_seq_len and i < ceil(D / 2)
-    # HINT: (float64); even columns sin(angles), odd columns cos(angles) (D // 2 of them);
-    # HINT: return float32 (max_seq_len, D).
+    # HINT: compute the angles in float64 and cast the table to float32 at the end; an odd D has one
+    # HINT: more sin column than cos columns.
     # BEGIN SOLUTION
     positions = np.arange(max_seq_len, dtype=np.float64)[:, None]  # (L, 1)
     rates = np.exp(-np.log(10000.0) * np.arange(0, embed_dim, 2) / embed_dim)  # (ceil(D/2),)

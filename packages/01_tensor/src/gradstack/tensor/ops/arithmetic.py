@@ -14,8 +14,9 @@ def elementwise_binary(name: str, ufunc: np.ufunc, differentiable: bool = True):
 
     def forward(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
         try:
-            # HINT: apply the ufunc to both arrays (NumPy broadcasts them) and return (out, None):
-            # HINT: the rules of add, sub and mul need nothing saved beyond the inputs.
+            # HINT: one ufunc call covers every shape pair that broadcasts; a mismatch raises
+            # HINT: ValueError, reworded below. The rules of add, sub and mul need only the inputs:
+            # HINT: save nothing.
             # BEGIN SOLUTION
             return ufunc(a, b), None
             # END SOLUTION
@@ -36,7 +37,8 @@ mul = elementwise_binary("mul", np.multiply)
 def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """True division; integer operands give float32, never float64."""
     try:
-        # HINT: out = a / b elementwise with broadcasting (np.true_divide).
+        # HINT: with two integer operands NumPy's true division gives float64; the lines below cast
+        # HINT: that back to float32, so the region only divides.
         # BEGIN SOLUTION
         out = np.true_divide(a, b)
         # END SOLUTION
@@ -51,7 +53,8 @@ def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
 def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``a ** b``; the result is saved because both gradients use it."""
     try:
-        # HINT: out = a ** b elementwise with broadcasting (np.power).
+        # HINT: 0 ** -1 and (-8) ** (1/3) give inf and NaN with NumPy's RuntimeWarning, as in NumPy:
+        # HINT: do not special-case them. Both rules reuse the output: it is saved below.
         # BEGIN SOLUTION
         out = np.power(a, b)
         # END SOLUTION
@@ -64,7 +67,8 @@ def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def neg(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Unary minus (booleans have none: use ``~`` on the array, or ``1 - mask``)."""
     try:
-        # HINT: return (-a, None) (np.negative); a bool array raises TypeError here.
+        # HINT: a bool array has no unary minus: let NumPy's TypeError through, the except below
+        # HINT: rewords it.
         # BEGIN SOLUTION
         return np.negative(a), None
         # END SOLUTION
@@ -92,8 +96,8 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
 def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """``np.matmul`` for every rank: 1-D vectors, 2-D matrices, broadcast batch dims."""
     try:
-        # HINT: np.matmul(a, b) covers every rank: 1-D vectors, 2-D matrices, broadcast batch dims
-        # HINT: (..., n, k) @ (..., k, m) -> (..., n, m); return (out, None).
+        # HINT: one NumPy call covers 1-D vectors, 2-D matrices and broadcast batch dims (..., n, k)
+        # HINT: @ (..., k, m) -> (..., n, m); its ValueError for mismatched dims is reworded below.
         # BEGIN SOLUTION
         return np.matmul(a, b), None
         # END SOLUTION

@@ -15,7 +15,8 @@ def _floating(a: np.ndarray) -> np.ndarray:
 @register_op("exp")
 def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``e ** a``; saves the output, which is also its derivative."""
-    # HINT: out = e ** a on _floating(a); save out itself: it is also the derivative.
+    # HINT: integer input computes in float32 (_floating), not NumPy's float64. What does the rule
+    # HINT: need that you already have?
     # BEGIN SOLUTION
     out = np.exp(_floating(a))
     return out, out
@@ -25,7 +26,8 @@ def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register_op("log")
 def log(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Natural logarithm: ``-inf`` at 0 and NaN below, with NumPy's RuntimeWarning."""
-    # HINT: natural log of _floating(a); nothing to save (the rule divides by the input).
+    # HINT: integer input computes in float32 (_floating). log(0) = -inf and log(-1) = NaN with
+    # HINT: NumPy's warning, as documented; the rule needs only the input.
     # BEGIN SOLUTION
     return np.log(_floating(a)), None
     # END SOLUTION
@@ -34,7 +36,8 @@ def log(a: np.ndarray) -> tuple[np.ndarray, None]:
 @register_op("sqrt")
 def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Square root; saves the output for the derivative ``1 / (2 sqrt(a))``."""
-    # HINT: out = sqrt(_floating(a)); save out for the derivative 1 / (2 sqrt(a)).
+    # HINT: integer input computes in float32 (_floating); save the value d sqrt(a) = 1 / (2
+    # HINT: sqrt(a)) reuses.
     # BEGIN SOLUTION
     out = np.sqrt(_floating(a))
     return out, out
@@ -44,7 +47,8 @@ def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register_op("tanh")
 def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hyperbolic tangent; saves the output for the derivative ``1 - tanh**2``."""
-    # HINT: out = tanh(_floating(a)); save out for the derivative 1 - tanh(a)**2.
+    # HINT: integer input computes in float32 (_floating); save the value d tanh(a) = 1 - tanh(a)**2
+    # HINT: reuses.
     # BEGIN SOLUTION
     out = np.tanh(_floating(a))
     return out, out
@@ -54,7 +58,7 @@ def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register_op("abs")
 def abs_(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Absolute value (its gradient at 0 is 0, as in PyTorch)."""
-    # HINT: |a| elementwise (np.abs), nothing saved.
+    # HINT: nothing to save: the rule needs only the sign of the input.
     # BEGIN SOLUTION
     return np.abs(a), None
     # END SOLUTION
@@ -67,8 +71,8 @@ def clip(a: np.ndarray, *, min: float | None, max: float | None) -> tuple[np.nda
         raise ValueError("clip: at least one of min and max must be given")
     if min is not None and max is not None and min > max:
         raise ValueError(f"clip: min {min} is greater than max {max}")
-    # HINT: np.clip(a, lo, hi) with each given bound as a 0-d array of a's dtype (None: no bound),
-    # HINT: so a float32 input stays float32; nothing saved.
+    # HINT: a Python float bound would promote float32 to float64 in NumPy: give each given bound
+    # HINT: a's dtype (a None bound stays None). The rule reads the bounds from attrs.
     # BEGIN SOLUTION
     lo = None if min is None else np.asarray(min, dtype=a.dtype)
     hi = None if max is None else np.asarray(max, dtype=a.dtype)

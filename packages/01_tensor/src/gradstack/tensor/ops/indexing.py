@@ -14,7 +14,8 @@ from ..registry import register_op
 def getitem(a: np.ndarray, *, index: Any) -> tuple[np.ndarray, None]:
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     try:
-        # HINT: NumPy indexing does it all: return (a[index], None).
+        # HINT: NumPy's own indexing accepts every index this op does (ints, slices, None, Ellipsis,
+        # HINT: integer and boolean arrays); its IndexError is reworded below.
         # BEGIN SOLUTION
         return a[index], None
         # END SOLUTION
@@ -43,7 +44,8 @@ def masked_fill(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.nd
             f"masked_fill: mask of shape {mask.shape} would broadcast the tensor of shape "
             f"{a.shape} to {shape}; the mask must broadcast to the tensor's shape"
         )
-    # HINT: np.where(mask, value, a), with value as a 0-d array of a's dtype so the dtype stays.
+    # HINT: a Python float value would promote a float32 tensor to float64: give the value a's
+    # HINT: dtype. The mask is already checked to broadcast to a.
     # BEGIN SOLUTION
     return np.where(mask, np.asarray(value, dtype=a.dtype), a), None
     # END SOLUTION
@@ -53,7 +55,8 @@ def masked_fill(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.nd
 def where(a: np.ndarray, b: np.ndarray, *, condition: np.ndarray) -> tuple[np.ndarray, None]:
     """``a`` where ``condition`` is True, else ``b``, all three broadcast together."""
     try:
-        # HINT: np.where(condition, a, b): all three broadcast together; nothing saved.
+        # HINT: condition, a and b broadcast together; the rule needs only the condition (an
+        # HINT: attribute), so save nothing.
         # BEGIN SOLUTION
         return np.where(condition, a, b), None
         # END SOLUTION

@@ -26,7 +26,8 @@ def _check_shapes(op: str, arrays: tuple[np.ndarray, ...], dim: int, same_size: 
 def cat(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """Concatenate along an existing dim; saves the sizes to split the gradient back."""
     _check_shapes("cat", arrays, dim, same_size=False)
-    # HINT: np.concatenate along dim; save each input's size along dim, the rule splits there.
+    # HINT: the rule splits the gradient back at the inputs' boundaries: save what it needs to find
+    # HINT: them.
     # BEGIN SOLUTION
     return np.concatenate(arrays, axis=dim), tuple(a.shape[dim] for a in arrays)
     # END SOLUTION
@@ -36,7 +37,8 @@ def cat(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
 def stack(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, None]:
     """Stack along a new dim; every input must have the same shape."""
     _check_shapes("stack", arrays, dim, same_size=True)
-    # HINT: np.stack along the new dim; nothing saved.
+    # HINT: the shapes are checked above; the rule slices the gradient along dim and needs nothing
+    # HINT: saved.
     # BEGIN SOLUTION
     return np.stack(arrays, axis=dim), None
     # END SOLUTION

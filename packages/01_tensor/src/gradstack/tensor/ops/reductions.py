@@ -1,8 +1,7 @@
 """Reductions over one, several or all dims: sum, mean, max, var.
 
 ``dim`` arrives normalized by the caller: None (all dims) or a sorted tuple of
-non-negative axes. The array methods are used because they skip the dispatch layer
-of the ``np.sum``-style functions (about a microsecond per call).
+non-negative axes.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ def _count(a: np.ndarray, dim: tuple[int, ...] | None) -> int:
 @register_op("sum")
 def sum_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Sum over ``dim`` (all dims when None); float32 stays float32."""
-    # HINT: a.sum over the axes in dim (None: all) keeping them as size 1 when keepdim.
+    # HINT: dim is None or a tuple of axes, which NumPy takes as it is; float32 must stay float32.
     # BEGIN SOLUTION
     return a.sum(axis=dim, keepdims=keepdim), None
     # END SOLUTION
@@ -36,7 +35,8 @@ def mean(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
     """Mean over ``dim`` (all dims when None); integer input gives float32."""
     if a.size == 0 and _count(a, dim) == 0:
         raise ValueError(f"mean: cannot take the mean over no elements (dim {dim} of {a.shape})")
-    # HINT: a.mean over dim (keepdims=keepdim); integer input computes in float32, float stays.
+    # HINT: for integer input ask NumPy for a float32 mean (its default is float64); float input
+    # HINT: keeps its dtype.
     # BEGIN SOLUTION
     dtype = None if a.dtype.kind == "f" else np.float32
     return a.mean(axis=dim, keepdims=keepdim, dtype=dtype), None
@@ -47,7 +47,7 @@ def mean(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
 def max_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Largest value over ``dim``; ties share the gradient equally (like ``torch.amax``)."""
     try:
-        # HINT: a.max over dim (keepdims=keepdim); an empty reduction's ValueError is caught below.
+        # HINT: an empty reduction raises ValueError in NumPy: the except below rewords it.
         # BEGIN SOLUTION
         return a.max(axis=dim, keepdims=keepdim), None
         # END SOLUTION
@@ -72,8 +72,9 @@ def var(
             f"var: {count} element(s) over dim {dim} of shape {a.shape} with correction "
             f"{correction}: need more than {correction}"
         )
-    # HINT: integers compute in float32. centred = a - mean(a, dim, keepdims=True); out =
-    # HINT: sum(centred**2, dim, keepdim) / (count - correction) in a's dtype; save centred.
+    # HINT: centre first, var = sum((a - mean)**2) / (N - correction), never E[a**2] - E[a]**2,
+    # HINT: which cancels catastrophically when the mean is large. Integer input computes in
+    # HINT: float32; save the centred array for the rule.
     # BEGIN SOLUTION
     if a.dtype.kind != "f":
         a = a.astype(np.float32)

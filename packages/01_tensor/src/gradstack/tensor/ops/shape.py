@@ -1,8 +1,7 @@
 """Ops that rearrange without computing: reshape, transpose, permute, (un)squeeze, expand.
 
 Each returns a NumPy view where NumPy gives one (reshape of a contiguous array,
-transpose, permute, (un)squeeze, expand), so no data is copied. The ndarray methods
-are used where they exist: they skip the Python layer of the ``np.*`` functions.
+transpose, permute, (un)squeeze, expand), so no data is copied.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ from ..registry import register_op
 def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Same elements, new shape (one size may be -1)."""
     try:
-        # HINT: a.reshape(shape), a view when it can be; a bad shape's ValueError is caught below.
+        # HINT: return a view whenever NumPy can (no copy); a bad shape's ValueError is reworded
+        # HINT: below.
         # BEGIN SOLUTION
         return a.reshape(shape), None
         # END SOLUTION
@@ -29,7 +29,7 @@ def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]
 @register_op("transpose")
 def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
     """Swap two dims (already normalized by the caller)."""
-    # HINT: swap dims dim0 and dim1 as a view (ndarray.swapaxes).
+    # HINT: a view, not a copy: writing to the result writes to the input.
     # BEGIN SOLUTION
     return a.swapaxes(dim0, dim1), None
     # END SOLUTION
@@ -38,7 +38,7 @@ def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]
 @register_op("permute")
 def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Reorder all dims (``dims`` is a permutation, checked by the caller)."""
-    # HINT: reorder the dims as a view: a.transpose(dims).
+    # HINT: a view, not a copy; dims is already a checked permutation.
     # BEGIN SOLUTION
     return a.transpose(dims), None
     # END SOLUTION
@@ -47,7 +47,7 @@ def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
 @register_op("unsqueeze")
 def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
     """Insert a dim of size 1 at ``dim`` (a ``None`` index: always a view)."""
-    # HINT: index with dim full slices then None: a view with a new size-1 dim at dim.
+    # HINT: always a view, also for dim == a.ndim (a new last dim).
     # BEGIN SOLUTION
     return a[(slice(None),) * dim + (None,)], None
     # END SOLUTION
@@ -56,7 +56,7 @@ def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
 @register_op("squeeze")
 def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Drop the given dims, each of size 1 (chosen by the caller)."""
-    # HINT: a.squeeze(axis=dims), or a.view() when dims is empty (always a new array object).
+    # HINT: with no dim to drop, still return a new array object (a view of a), never a itself.
     # BEGIN SOLUTION
     return a.squeeze(axis=dims) if dims else a.view(), None
     # END SOLUTION
@@ -66,7 +66,8 @@ def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
 def expand(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Broadcast to ``shape`` as a read-only view (no copy)."""
     try:
-        # HINT: np.broadcast_to(a, shape): a read-only view, no copy.
+        # HINT: no copy: a read-only broadcast view; an impossible shape's ValueError is reworded
+        # HINT: below.
         # BEGIN SOLUTION
         return np.broadcast_to(a, shape), None
         # END SOLUTION

@@ -1,9 +1,7 @@
-"""Gradient rules for the ops of gradstack.layers (module 03): the fused "linear" op.
+"""Gradient rules for the ops of gradstack.layers (module 03): the "linear" op.
 
-``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). Batch dims are
-folded into rows, so each gradient is one GEMM (or one column sum) over all
-examples at once, never a batched product followed by a sum. Importing the op from
-gradstack.layers registers it, so the rule never exists without its op.
+``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). Importing the op
+from gradstack.layers registers it, so the rule never exists without its op.
 """
 
 from __future__ import annotations
@@ -12,31 +10,28 @@ import numpy as np
 
 from gradstack.layers.linear import linear_forward
 from gradstack.tensor import Node
-from gradstack.tensor.matvec_sums import sum_rows
 
 from ..registry import register_rule
 
 
 @register_rule(linear_forward.name)
 def linear(g: np.ndarray, node: Node) -> tuple:
-    """gx = g @ W; gW = g2dᵀ @ x2d; gb = g2d summed over rows."""
-    # HINT: fold batch dims into rows, g (..., out) -> g2d (N, out): gx = g2d @ W back in x's
-    # HINT: shape, gW = g2d^T @ x2d (x as (N, in)), gb = g2d summed over rows (sum_rows, from
-    # HINT: gradstack.tensor.matvec_sums); each only if needed; two gradients without a bias
-    # HINT: input, three with one.
+    """With g = dL/dy (..., out): gx = g @ W (..., in); gW = sum over every batch position of
+    gᵀ x, (out, in); gb = g summed over every batch position, (out,).
+
+    Returns (gx, gW) without a bias input, (gx, gW, gb) with one; None where not needed.
+    """
+    # HINT: gW and gb sum over all batch dims: view g as (N, out) and x as (N, in), N the
+    # HINT: number of batch positions, and each becomes one product or one sum over rows.
+    # HINT: Check the shapes against W (out, in) and b (out,). Test: tox -e 05_autograd -- -k linear
     # BEGIN SOLUTION
-    x = node.inputs[0].data
-    weight = node.inputs[1].data
+    x, weight = node.inputs[0].data, node.inputs[1].data
     needs = node.needs_input_grad
-    out_features, in_features = weight.shape
-    g2d = g.reshape(-1, out_features)  # (..., out) -> (N, out), N = product of batch dims
-    gx = gw = gb = None
-    if needs[0]:
-        gx = (g2d @ weight).reshape(x.shape)  # (N, out) @ (out, in) -> (N, in) -> (..., in)
-    if needs[1]:
-        x2d = x.reshape(-1, in_features)  # (..., in) -> (N, in)
-        gw = g2d.T @ x2d  # (out, N) @ (N, in) -> (out, in)
-    if len(needs) == 3 and needs[2]:
-        gb = sum_rows(g2d)  # (N, out) -> (out,), a matrix-vector product
-    return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+    g2d = g.reshape(-1, g.shape[-1])  # (..., out) -> (N, out)
+    gx = g @ weight if needs[0] else None  # (..., out) @ (out, in) -> (..., in)
+    gw = g2d.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None  # (out, N) @ (N, in)
+    if len(needs) == 2:
+        return gx, gw
+    gb = g2d.sum(axis=0) if needs[2] else None  # (N, out) -> (out,)
+    return gx, gw, gb
     # END SOLUTION

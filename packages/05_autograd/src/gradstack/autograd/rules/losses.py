@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.activations.stable import sigmoid_from_exp_neg_abs
+from gradstack.activations.stable import stable_sigmoid
 from gradstack.losses.elementwise_ops import clamped_logs
 from gradstack.tensor import Node
 
@@ -31,12 +31,12 @@ def _weight(g: np.ndarray, node: Node, count: int) -> np.ndarray:
 @register_rule("mse_loss")
 def mse_loss(g: np.ndarray, node: Node) -> tuple:
     """d (x - y)**2 = 2 (x - y) for the input, minus that for the target."""
-    # HINT: grad = 2 diff * w, diff = node.saved and w = _weight(g, node, diff.size) (g, or
-    # HINT: g / count for a mean); the input gets grad, the target -grad, each if needed.
+    # HINT: _weight turns g into the per-element weight (divided by the count for a mean);
+    # HINT: return None for an input that does not need its gradient.
     # BEGIN SOLUTION
-    diff = node.saved
+    diff = node.saved  # x - y
     need_input, need_target = node.needs_input_grad
-    grad = diff * (2 * _weight(g, node, diff.size))
+    grad = 2.0 * diff * _weight(g, node, diff.size)
     return (grad if need_input else None), (-grad if need_target else None)
     # END SOLUTION
 
@@ -44,40 +44,32 @@ def mse_loss(g: np.ndarray, node: Node) -> tuple:
 @register_rule("binary_cross_entropy")
 def binary_cross_entropy(g: np.ndarray, node: Node) -> tuple:
     """d/dp = (p - y) / max(p (1 - p), 1e-12) (PyTorch's); d/dy = log(1 - p) - log p, clamped."""
-    # HINT: w = _weight(g, node, p.size). Input: (p - y) / max(p (1 - p), BCE_GRAD_EPSILON) * w;
-    # HINT: target: (log(1 - p) - log(p)) * w with the clamped logs of clamped_logs; if needed.
+    # HINT: at p = 0 or 1 the exact p (1 - p) is 0: the floor BCE_GRAD_EPSILON keeps the slope
+    # HINT: finite. The target's gradient uses the same clamped logs as the forward.
     # BEGIN SOLUTION
     p, y = node.inputs[0].data, node.inputs[1].data
     need_input, need_target = node.needs_input_grad
     weight = _weight(g, node, p.size)
     grad_input = grad_target = None
     if need_input:
-        denominator = np.maximum(p * (1.0 - p), BCE_GRAD_EPSILON)
-        grad_input = (p - y) / denominator * weight
+        grad_input = (p - y) / np.maximum(p * (1.0 - p), BCE_GRAD_EPSILON) * weight
     if need_target:
-        log_p, log_q = clamped_logs(np.atleast_1d(p))
-        log_q -= log_p
-        grad_target = log_q.reshape(p.shape) * weight
+        log_p, log_q = clamped_logs(p)
+        grad_target = (log_q - log_p) * weight
     return grad_input, grad_target
     # END SOLUTION
 
 
 @register_rule("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
-    """d/dx = sigmoid(x) - y, from the saved exp(-|x|); d/dy = -x."""
-    # HINT: w = _weight(g, node, x.size). Input: (sigmoid(x) - y) * w, sigmoid from the saved
-    # HINT: exp(-|x|) via sigmoid_from_exp_neg_abs; target: -x * w; each only if needed.
+    """d/dx = sigmoid(x) - y; d/dy = -x."""
+    # HINT: the sigmoid must be the stable one (stable_sigmoid): the logits can be huge.
     # BEGIN SOLUTION
     x, y = node.inputs[0].data, node.inputs[1].data
     need_input, need_target = node.needs_input_grad
     weight = _weight(g, node, x.size)
-    grad_input = grad_target = None
-    if need_input:
-        grad_input = sigmoid_from_exp_neg_abs(x, node.saved)
-        grad_input -= y
-        grad_input *= weight
-    if need_target:
-        grad_target = -x * weight
+    grad_input = (stable_sigmoid(x) - y) * weight if need_input else None
+    grad_target = -x * weight if need_target else None
     return grad_input, grad_target
     # END SOLUTION
 
@@ -86,30 +78,27 @@ def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
 def cross_entropy(g: np.ndarray, node: Node) -> tuple:
     """d/dx = (softmax(x) - q) * w per row, q = (1 - eps) onehot(target) + eps / C.
 
-    ``w`` is the row's weight (0 for ignored rows). The softmax is ``exp_shifted /
-    sum_exp`` from the forward, so this is one multiply over the ``(N, C)`` array plus
-    one subtraction at the N target entries; no one-hot matrix is built.
+    ``w`` is the row's weight: g per row for ``"none"``, else ``_weight`` (g, or g / count
+    for a mean), and 0 for ignored rows. ``softmax`` is the saved ``probs`` (N, C).
     """
-    # HINT: per row (softmax - q) * w, q = (1 - eps) onehot(target) + eps / C, softmax =
-    # HINT: saved.exp_shifted / saved.sum_exp[:, None]. w: g per row for 'none', else
-    # HINT: _weight(g, node, saved.count), times saved.valid when rows are ignored (zeros for a
-    # HINT: mean over no row). Subtract at the target entries only: no one-hot matrix.
+    # HINT: no one-hot matrix is needed: subtract at the N target entries only (integer array
+    # HINT: indexing with np.arange(N) and the targets), on a copy, never on the saved probs:
+    # HINT: a second backward (retain_graph=True) reads them again. A mean over no valid row
+    # HINT: has a zero gradient.
     # BEGIN SOLUTION
     logits = node.inputs[0].data
     saved = node.saved
-    rows, classes = saved.exp_shifted.shape
+    rows, classes = saved.probs.shape
     reduction = node.attrs["reduction"]
     eps = node.attrs["label_smoothing"]
     if reduction == "mean" and saved.count == 0:
         return (np.zeros(logits.shape, dtype=g.dtype),)  # every target ignored: loss is NaN
     weight = g.reshape(rows) if reduction == "none" else _weight(g, node, saved.count)
+    row_weight = np.broadcast_to(weight, (rows,))  # (N,)
     if saved.valid is not None:
-        row_weight = weight * saved.valid  # (N,), 0 on ignored rows
-    else:
-        row_weight = np.broadcast_to(weight, (rows,))  # (N,)
-    grad = saved.exp_shifted * (row_weight / saved.sum_exp)[:, None]  # (N, C) w softmax
-    if eps:
-        grad -= (eps / classes) * row_weight[:, None]
-    grad[np.arange(rows), saved.target] -= (1.0 - eps) * row_weight
+        row_weight = row_weight * saved.valid  # 0 on ignored rows
+    grad = saved.probs - eps / classes  # (N, C) softmax minus q's uniform part (a new array)
+    grad[np.arange(rows), saved.target] -= 1.0 - eps  # minus q's one-hot part
+    grad = grad * row_weight[:, None]  # (N, C) * (N, 1)
     return (grad.reshape(logits.shape),)
     # END SOLUTION

@@ -25,7 +25,8 @@ def _inputs(node: Node) -> list[np.ndarray]:
 @register_rule("add")
 def add(g: np.ndarray, node: Node) -> tuple:
     """d(a + b) = (g, g)."""
-    # HINT: d(a + b) = (g, g): both inputs get g (the engine sums broadcast dims back).
+    # HINT: broadcasting is not your concern here: the engine sums each gradient back to its input's
+    # HINT: shape.
     # BEGIN SOLUTION
     return g, g
     # END SOLUTION
@@ -34,7 +35,8 @@ def add(g: np.ndarray, node: Node) -> tuple:
 @register_rule("sub")
 def sub(g: np.ndarray, node: Node) -> tuple:
     """d(a - b) = (g, -g)."""
-    # HINT: d(a - b) = (g, -g); compute -g only when node.needs_input_grad[1], else None.
+    # HINT: skip work nobody needs: node.needs_input_grad says which inputs want a gradient (None
+    # HINT: for the others).
     # BEGIN SOLUTION
     return g, (-g if node.needs_input_grad[1] else None)
     # END SOLUTION
@@ -43,7 +45,7 @@ def sub(g: np.ndarray, node: Node) -> tuple:
 @register_rule("mul")
 def mul(g: np.ndarray, node: Node) -> tuple:
     """d(a * b) = (g b, g a)."""
-    # HINT: d(a * b) = (g * b, g * a) with a, b = _inputs(node); None for an input whose
+    # HINT: each input's gradient uses the other input's value; return None for an input whose
     # HINT: node.needs_input_grad entry is False.
     # BEGIN SOLUTION
     a, b = _inputs(node)
@@ -55,7 +57,8 @@ def mul(g: np.ndarray, node: Node) -> tuple:
 @register_rule("div")
 def div(g: np.ndarray, node: Node) -> tuple:
     """d(a / b) = (g / b, -g a / b²)."""
-    # HINT: d(a / b) = (g / b, -g a / b**2), each only when that input needs its gradient.
+    # HINT: derive d/db of a / b = a b**-1 with the power rule; compute each gradient only when
+    # HINT: needed.
     # BEGIN SOLUTION
     a, b = _inputs(node)
     need_a, need_b = node.needs_input_grad
@@ -68,8 +71,8 @@ def div(g: np.ndarray, node: Node) -> tuple:
 @register_rule("pow")
 def pow_(g: np.ndarray, node: Node) -> tuple:
     """d(a ** b) = (g b a^(b-1), g a^b log a); the log term is 0 where a <= 0."""
-    # HINT: d(a ** b): for a, g b a**(b - 1); for b, g out log(a) with out = node.saved (a ** b),
-    # HINT: taking log(1) = 0 where a <= 0 (np.where(a > 0, a, 1)); each only if needed.
+    # HINT: d/db of a**b is a**b log(a), undefined for a <= 0: take that term as 0 there (PyTorch's
+    # HINT: choice), without a log warning. The forward saved a**b.
     # BEGIN SOLUTION
     a, b = _inputs(node)
     out = node.saved
@@ -85,7 +88,7 @@ def pow_(g: np.ndarray, node: Node) -> tuple:
 @register_rule("neg")
 def neg(g: np.ndarray, node: Node) -> tuple:
     """d(-a) = -g."""
-    # HINT: d(-a) = -g, as a one-element tuple.
+    # HINT: a rule returns a tuple with one gradient per input, also when there is one input.
     # BEGIN SOLUTION
     return (-g,)
     # END SOLUTION
@@ -93,19 +96,15 @@ def neg(g: np.ndarray, node: Node) -> tuple:
 
 @register_rule("matmul")
 def matmul(g: np.ndarray, node: Node) -> tuple:
-    """d(a @ b) = (g @ bᵀ, aᵀ @ g) for every rank; the engine sums broadcast batch dims.
+    """d(a @ b) = (g @ bᵀ, aᵀ @ g), transposing the last two dims, for every rank.
 
-    1-D operands are promoted to matrices as np.matmul does (a row, b a column), so
-    one code path serves all ranks; the promoted dim is dropped again from each
-    gradient, leaving only batch dims for the engine's ``sum_to_shape``. A 2-D weight
-    against a batched input, the case of every Linear layer, folds the batch into the
-    rows: one large GEMM instead of a batched product followed by a sum.
+    1-D operands are promoted to matrices as np.matmul does (a to a row, b to a column) and
+    the promoted dim is dropped again from each gradient; broadcast batch dims are left to
+    the engine's ``sum_to_shape``.
     """
-    # HINT: ga = g @ b^T and gb = a^T @ g over the last two dims (np.swapaxes), each only if
-    # HINT: needed. Promote 1-D operands as np.matmul does, a (k,) -> (1, k), b (k,) -> (k, 1),
-    # HINT: give g the matching size-1 dim, and drop it again from each gradient; leave batch
-    # HINT: dims to the engine. A 2-D b against a batched a: fold a's batch dims into rows, so
-    # HINT: gb is one GEMM rows^T @ g_rows (shape comments on every reshape).
+    # HINT: check the shapes: for a (n, k), b (k, m), g (n, m), ga must be (n, k) and gb (k, m).
+    # HINT: A 1-D operand has no last-two dims to swap: promote it first, as np.matmul does,
+    # HINT: and give g the same size-1 dim. Test: tox -e 05_autograd -- -k matmul
     # BEGIN SOLUTION
     a, b = _inputs(node)
     need_a, need_b = node.needs_input_grad
@@ -113,19 +112,14 @@ def matmul(g: np.ndarray, node: Node) -> tuple:
     b2 = b[:, None] if b.ndim == 1 else b  # (k,) -> (k, 1)
     g2 = g[..., None] if b.ndim == 1 else g  # (..., n) -> (..., n, 1)
     if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)  # (..., m) -> (..., 1, m)
-    folded = b2.ndim == 2 and a2.ndim > 2
+        g2 = g2[..., None, :]  # (..., m) -> (..., 1, m)
     ga = gb = None
     if need_a:
-        ga = np.matmul(g2, b2.T if folded else np.swapaxes(b2, -1, -2))  # (..., n, k)
+        ga = g2 @ np.swapaxes(b2, -1, -2)  # (..., n, m) @ (..., m, k) -> (..., n, k)
         if a.ndim == 1:
             ga = ga[..., 0, :]  # (..., 1, k) -> (..., k)
     if need_b:
-        if folded:
-            rows = a2.reshape(-1, a2.shape[-1])  # (..., n, k) -> (N, k)
-            gb = rows.T @ g2.reshape(-1, g2.shape[-1])  # (k, N) @ (N, m) -> (k, m)
-        else:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g2)  # (..., k, m)
+        gb = np.swapaxes(a2, -1, -2) @ g2  # (..., k, n) @ (..., n, m) -> (..., k, m)
         if b.ndim == 1:
             gb = gb[..., 0]  # (..., k, 1) -> (..., k)
     return ga, gb
@@ -138,7 +132,7 @@ def matmul(g: np.ndarray, node: Node) -> tuple:
 @register_rule("exp")
 def exp(g: np.ndarray, node: Node) -> tuple:
     """d(e^a) = g e^a (the saved output)."""
-    # HINT: d(e^a) = g e^a; the forward saved e^a as node.saved.
+    # HINT: the derivative of e**a is e**a itself, which the forward saved: do not recompute it.
     # BEGIN SOLUTION
     return (g * node.saved,)
     # END SOLUTION
@@ -147,7 +141,7 @@ def exp(g: np.ndarray, node: Node) -> tuple:
 @register_rule("log")
 def log(g: np.ndarray, node: Node) -> tuple:
     """d(log a) = g / a."""
-    # HINT: d(log a) = g / a, with a = node.inputs[0].data.
+    # HINT: no value was saved: the derivative needs only the input.
     # BEGIN SOLUTION
     return (g / node.inputs[0].data,)
     # END SOLUTION
@@ -156,7 +150,7 @@ def log(g: np.ndarray, node: Node) -> tuple:
 @register_rule("sqrt")
 def sqrt(g: np.ndarray, node: Node) -> tuple:
     """d(sqrt a) = g / (2 sqrt a)."""
-    # HINT: d(sqrt a) = g / (2 sqrt(a)); sqrt(a) is node.saved.
+    # HINT: reuse the saved output rather than calling sqrt again.
     # BEGIN SOLUTION
     out = node.saved
     return (g / (out + out),)
@@ -166,7 +160,7 @@ def sqrt(g: np.ndarray, node: Node) -> tuple:
 @register_rule("tanh")
 def tanh(g: np.ndarray, node: Node) -> tuple:
     """d(tanh a) = g (1 - tanh² a)."""
-    # HINT: d(tanh a) = g (1 - t**2) with t = tanh(a) = node.saved.
+    # HINT: reuse the saved output: the derivative is written in tanh(a) itself.
     # BEGIN SOLUTION
     out = node.saved
     return (g * (1 - out * out),)
@@ -176,7 +170,7 @@ def tanh(g: np.ndarray, node: Node) -> tuple:
 @register_rule("abs")
 def abs_(g: np.ndarray, node: Node) -> tuple:
     """d|a| = g sign(a) (0 at 0)."""
-    # HINT: d|a| = g sign(a) (np.sign is 0 at 0, as in PyTorch).
+    # HINT: |a| has no derivative at 0; PyTorch uses 0 there, and so must you.
     # BEGIN SOLUTION
     return (g * np.sign(node.inputs[0].data),)
     # END SOLUTION
@@ -185,8 +179,8 @@ def abs_(g: np.ndarray, node: Node) -> tuple:
 @register_rule("clip")
 def clip(g: np.ndarray, node: Node) -> tuple:
     """Gradient passes where min <= a <= max (inclusive, as in PyTorch), else 0."""
-    # HINT: g passes where min <= a <= max (inclusive; a bound that is None does not limit),
-    # HINT: else 0: np.where(inside, g, a 0 of g's dtype); bounds are in node.attrs.
+    # HINT: the bounds are inclusive (a value equal to a bound gets the gradient, as in PyTorch),
+    # HINT: and a bound that is None limits nothing. Keep g's dtype.
     # BEGIN SOLUTION
     a = node.inputs[0].data
     inside = np.ones(a.shape, dtype=bool)
@@ -201,7 +195,7 @@ def clip(g: np.ndarray, node: Node) -> tuple:
 @register_rule("astype")
 def astype(g: np.ndarray, node: Node) -> tuple:
     """The gradient is cast back to the input's dtype."""
-    # HINT: the gradient is g cast back to the input's dtype (node.inputs[0].dtype).
+    # HINT: the gradient flows back in the dtype of the input, not of the output.
     # BEGIN SOLUTION
     return (g.astype(node.inputs[0].dtype),)
     # END SOLUTION
@@ -231,8 +225,8 @@ def _count(node: Node) -> int:
 @register_rule("sum")
 def sum_(g: np.ndarray, node: Node) -> tuple:
     """Every element receives the gradient of its sum (a broadcast, not a copy)."""
-    # HINT: each input element gets the gradient of its sum: _keep_dims(g, node) (reduced dims
-    # HINT: back as size 1) broadcast to the input's shape with np.broadcast_to (no copy).
+    # HINT: g has the reduced shape: put the reduced dims back as size 1 (_keep_dims) so it
+    # HINT: broadcasts; a read-only broadcast view is enough, no copy.
     # BEGIN SOLUTION
     return (np.broadcast_to(_keep_dims(g, node), node.inputs[0].shape),)
     # END SOLUTION
@@ -241,8 +235,8 @@ def sum_(g: np.ndarray, node: Node) -> tuple:
 @register_rule("mean")
 def mean(g: np.ndarray, node: Node) -> tuple:
     """Every element receives 1/N of the gradient of its mean."""
-    # HINT: like sum, times 1 / _count(node) (the number of elements each mean averaged),
-    # HINT: with the scale as an array of g's dtype.
+    # HINT: a mean is a sum divided by the number of elements averaged (_count); keep g's dtype (a
+    # HINT: Python float scale would not change it, a float64 array would).
     # BEGIN SOLUTION
     a = node.inputs[0].data
     scale = np.asarray(1.0 / _count(node), dtype=g.dtype)
@@ -253,8 +247,8 @@ def mean(g: np.ndarray, node: Node) -> tuple:
 @register_rule("max")
 def max_(g: np.ndarray, node: Node) -> tuple:
     """The gradient goes to the maximal elements, shared equally among ties."""
-    # HINT: the gradient goes to the elements equal to the max along attrs['dim'] (keepdims),
-    # HINT: shared equally among ties: mask / (mask count along dim) times _keep_dims(g, node).
+    # HINT: only the maximal elements get the gradient, and several may tie: split it equally among
+    # HINT: them, as PyTorch's amax does.
     # BEGIN SOLUTION
     a = node.inputs[0].data
     dim = node.attrs["dim"]
@@ -268,8 +262,8 @@ def max_(g: np.ndarray, node: Node) -> tuple:
 @register_rule("var")
 def var(g: np.ndarray, node: Node) -> tuple:
     """d var = g 2 (a - mean) / (N - correction)."""
-    # HINT: _keep_dims(g, node) * 2 centred / (N - correction): centred = a - mean is
-    # HINT: node.saved, N = _count(node), correction = node.attrs['correction'].
+    # HINT: the forward saved the centred input a - mean; the mean's own dependence on a drops out,
+    # HINT: since the centred values sum to 0.
     # BEGIN SOLUTION
     centred = node.saved
     scale = np.asarray(2.0 / (_count(node) - node.attrs["correction"]), dtype=centred.dtype)
@@ -283,7 +277,7 @@ def var(g: np.ndarray, node: Node) -> tuple:
 @register_rule("reshape")
 def reshape(g: np.ndarray, node: Node) -> tuple:
     """Reshape the gradient back."""
-    # HINT: reshape g back to the input's shape.
+    # HINT: a view op moves elements without changing them: its gradient moves them back.
     # BEGIN SOLUTION
     return (g.reshape(node.inputs[0].shape),)
     # END SOLUTION
@@ -292,7 +286,7 @@ def reshape(g: np.ndarray, node: Node) -> tuple:
 @register_rule("transpose")
 def transpose(g: np.ndarray, node: Node) -> tuple:
     """Swap the same two dims back."""
-    # HINT: swap attrs dim0 and dim1 of g back (np.swapaxes).
+    # HINT: swapping two dims is its own inverse.
     # BEGIN SOLUTION
     return (np.swapaxes(g, node.attrs["dim0"], node.attrs["dim1"]),)
     # END SOLUTION
@@ -301,7 +295,8 @@ def transpose(g: np.ndarray, node: Node) -> tuple:
 @register_rule("permute")
 def permute(g: np.ndarray, node: Node) -> tuple:
     """Apply the inverse permutation."""
-    # HINT: apply the inverse permutation, np.argsort(attrs['dims']), to g (np.transpose).
+    # HINT: undo the permutation with its inverse (np.argsort of a permutation is its inverse), not
+    # HINT: with the permutation itself.
     # BEGIN SOLUTION
     return (np.transpose(g, np.argsort(node.attrs["dims"])),)
     # END SOLUTION
@@ -310,7 +305,7 @@ def permute(g: np.ndarray, node: Node) -> tuple:
 @register_rule("unsqueeze")
 def unsqueeze(g: np.ndarray, node: Node) -> tuple:
     """Remove the inserted dim."""
-    # HINT: remove the inserted dim attrs['dim'] from g (np.squeeze).
+    # HINT: undo it: the gradient has the extra size-1 dim at attrs['dim'].
     # BEGIN SOLUTION
     return (np.squeeze(g, axis=node.attrs["dim"]),)
     # END SOLUTION
@@ -319,7 +314,7 @@ def unsqueeze(g: np.ndarray, node: Node) -> tuple:
 @register_rule("squeeze")
 def squeeze(g: np.ndarray, node: Node) -> tuple:
     """Restore the dropped size-1 dims."""
-    # HINT: reshape g to the input's shape: the dropped size-1 dims come back.
+    # HINT: undo it: the input's shape still holds the dropped size-1 dims.
     # BEGIN SOLUTION
     return (g.reshape(node.inputs[0].shape),)
     # END SOLUTION
@@ -328,7 +323,8 @@ def squeeze(g: np.ndarray, node: Node) -> tuple:
 @register_rule("expand")
 def expand(g: np.ndarray, node: Node) -> tuple:
     """The engine's ``sum_to_shape`` sums the expanded dims back."""
-    # HINT: return g as it is: the engine's sum_to_shape sums the expanded dims back.
+    # HINT: an expanded dim's gradient is a sum over it, which the engine's sum_to_shape already
+    # HINT: does for every input.
     # BEGIN SOLUTION
     return (g,)
     # END SOLUTION
@@ -351,9 +347,8 @@ def _is_basic(index: object) -> bool:
 @register_rule("getitem")
 def getitem(g: np.ndarray, node: Node) -> tuple:
     """Scatter the gradient back to the selected places; repeated indices add up."""
-    # HINT: zeros of the input's shape in g's dtype, then put g back where the index took
-    # HINT: it: out[index] = g for a basic index (_is_basic), else np.add.at(out, index, g) so
-    # HINT: repeated indices add up.
+    # HINT: an integer array index may repeat an element (a[[0, 0]]): its gradients must add up, and
+    # HINT: plain assignment out[index] = g would keep only one (np.add.at does not).
     # BEGIN SOLUTION
     a = node.inputs[0].data
     index = node.attrs["index"]
@@ -369,7 +364,7 @@ def getitem(g: np.ndarray, node: Node) -> tuple:
 @register_rule("masked_fill")
 def masked_fill(g: np.ndarray, node: Node) -> tuple:
     """Filled places get no gradient."""
-    # HINT: g with 0 where attrs['mask'] is True: filled places do not depend on the input.
+    # HINT: the filled places no longer depend on the input, so their gradient is 0; keep g's dtype.
     # BEGIN SOLUTION
     return (np.where(node.attrs["mask"], np.zeros((), dtype=g.dtype), g),)
     # END SOLUTION
@@ -378,8 +373,7 @@ def masked_fill(g: np.ndarray, node: Node) -> tuple:
 @register_rule("where")
 def where(g: np.ndarray, node: Node) -> tuple:
     """The gradient goes to whichever input was chosen."""
-    # HINT: (g where condition else 0, 0 where condition else g), condition =
-    # HINT: attrs['condition'], each only when needed.
+    # HINT: each input gets the gradient only where it was chosen; compute each only when needed.
     # BEGIN SOLUTION
     condition = node.attrs["condition"]
     zero = np.zeros((), dtype=g.dtype)
@@ -393,8 +387,8 @@ def where(g: np.ndarray, node: Node) -> tuple:
 @register_rule("cat")
 def cat(g: np.ndarray, node: Node) -> tuple:
     """Split the gradient at the input boundaries."""
-    # HINT: split g along attrs['dim'] at the inputs' boundaries: np.split at the cumulative
-    # HINT: sums of the saved sizes (all but the last); one gradient per input.
+    # HINT: the forward saved each input's size along dim: split g at the running totals of those
+    # HINT: sizes.
     # BEGIN SOLUTION
     sizes = node.saved
     return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=node.attrs["dim"]))
@@ -404,7 +398,7 @@ def cat(g: np.ndarray, node: Node) -> tuple:
 @register_rule("stack")
 def stack(g: np.ndarray, node: Node) -> tuple:
     """Each input receives its slice of the gradient."""
-    # HINT: input i gets g's slice i along attrs['dim'] (dim full slices, then i); a tuple.
+    # HINT: stack added a new dim at attrs['dim']: input i is slice i along it; return a tuple.
     # BEGIN SOLUTION
     dim = node.attrs["dim"]
     lead = (slice(None),) * dim

@@ -1,5 +1,9 @@
-"""Adam and AdamW step a whole group as one flat vector; the results must equal, bit for
-bit, the tensor-by-tensor update (forced here by giving every parameter its own group)."""
+"""The Adam/AdamW kernel (gradstack.optim.kernels) against the reference update.
+
+The kernel steps a whole group as one flat vector, in place; its results must equal,
+bit for bit, the tensor-by-tensor kernel update (forced by giving every parameter its
+own group) and the reference's four lines (kernels forced off with use_references).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,28 @@ import numpy as np
 import pytest
 
 from gradstack.optim import Adam, AdamW
-from gradstack.optim.flat import FlatGroup, can_flatten
-from gradstack.tensor import Tensor
+from gradstack.optim.kernels import FlatGroup, can_flatten
+from gradstack.optim.kernels.adam import flat_groups
+from gradstack.tensor import Tensor, kernels_enabled, use_references
 
+# Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
+pytestmark = pytest.mark.skipif(
+    not kernels_enabled(), reason="GRADSTACK_KERNELS=0 for this run: there is no kernel to test"
+)
 SHAPES = [(4, 3), (3,), (2, 2, 5), (1,)]
 
 
-def make_params(seed: int = 0) -> list[Tensor]:
+def make_params(seed: int = 0, dtype: str = "float32") -> list[Tensor]:
     rng = np.random.default_rng(seed)
-    return [Tensor(rng.standard_normal(s), requires_grad=True, dtype="float32") for s in SHAPES]
+    return [Tensor(rng.standard_normal(s), requires_grad=True, dtype=dtype) for s in SHAPES]
 
 
 def set_grads(params: list[Tensor], step: int, skip: int | None = None) -> None:
     """Deterministic gradients for ``step``; parameter ``skip`` gets none."""
     rng = np.random.default_rng(100 + step)
     for i, p in enumerate(params):
-        grad = rng.standard_normal(p.shape).astype(np.float32)
-        p.grad = None if i == skip else Tensor(grad, dtype="float32")
+        grad = rng.standard_normal(p.shape).astype(p.dtype)
+        p.grad = None if i == skip else Tensor(grad, dtype=p.dtype)
 
 
 def advance(opt, params: list[Tensor], steps: range, skips: dict[int, int] | None = None) -> None:
@@ -46,8 +55,8 @@ def run(optimizer_class, grouped: bool, steps: int, skips: dict[int, int] | None
 def test_flat_group_update_equals_per_tensor_update_bit_for_bit(optimizer_class):
     flat, flat_opt = run(optimizer_class, grouped=True, steps=5)
     single, single_opt = run(optimizer_class, grouped=False, steps=5)
-    assert 0 in flat_opt._flat_groups  # the flat path really ran
-    assert not single_opt._flat_groups
+    assert 0 in flat_groups(flat_opt)  # the flat path really ran
+    assert not flat_groups(single_opt)
     for a, b in zip(flat, single):
         np.testing.assert_array_equal(a.data, b.data)
     flat_state, single_state = flat_opt.state_dict()["state"], single_opt.state_dict()["state"]
@@ -122,3 +131,50 @@ def test_flat_group_state_entries_are_views_that_the_update_writes_through():
     flat.scatter()
     np.testing.assert_array_equal(params[3].data, make_params()[3].data + 1.0)
     np.testing.assert_array_equal(flat.grad[-1:], params[3].grad.data)
+
+
+def run_with(optimizer_class, kernels: bool, dtype: str, steps: int, **options):
+    """Parameters and optimizer state after ``steps`` updates, kernels on or off."""
+    params = make_params(dtype=dtype)
+    opt = optimizer_class(params, **options)
+    if kernels:
+        advance(opt, params, range(steps), {2: 1})
+    else:
+        with use_references():
+            advance(opt, params, range(steps), {2: 1})
+    return params, opt.state_dict()["state"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [
+        (Adam, {"lr": 0.01}),
+        (Adam, {"lr": 0.01, "weight_decay": 0.1}),
+        (AdamW, {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.99), "eps": 1e-6}),
+    ],
+)
+def test_kernel_equals_the_reference_bit_for_bit_over_several_steps(
+    optimizer_class, options, dtype
+):
+    kernel, kernel_state = run_with(optimizer_class, True, dtype, 6, **options)
+    reference, reference_state = run_with(optimizer_class, False, dtype, 6, **options)
+    for a, b in zip(kernel, reference):
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a.data, b.data)
+    for i in range(len(SHAPES)):
+        assert kernel_state[i]["step"] == reference_state[i]["step"]
+        for name in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(kernel_state[i][name], reference_state[i][name])
+
+
+def test_switching_kernels_off_and_on_mid_run_gives_the_same_parameters():
+    unbroken, _ = run(AdamW, grouped=True, steps=6)
+    params = make_params()
+    opt = AdamW(params, lr=0.01, weight_decay=0.1)
+    advance(opt, params, range(2))
+    with use_references():
+        advance(opt, params, range(2, 4))
+    advance(opt, params, range(4, 6))
+    for a, b in zip(unbroken, params):
+        np.testing.assert_array_equal(a.data, b.data)

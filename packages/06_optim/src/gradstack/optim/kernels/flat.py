@@ -1,8 +1,8 @@
 """A parameter group stepped as one flat vector: one NumPy call per operation, not one per tensor.
 
 A GPT has dozens of small parameter tensors, and Adam's update is about a dozen NumPy
-calls per tensor, so stepping tensor by tensor is mostly call overhead (0.6 ms of a
-7 ms training step on config A of bench/gpt_step.py). A ``FlatGroup`` keeps each state
+calls per tensor, so stepping tensor by tensor is mostly call overhead (bench/README.md
+has the figures). A ``FlatGroup`` keeps each state
 buffer of a group (Adam's two moments) in one flat array, makes every parameter's
 state entry a view into it, and for each step gathers the gradients and parameters
 into flat vectors; the optimizer runs its usual update once on them, and

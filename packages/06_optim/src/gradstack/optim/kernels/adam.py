@@ -1,0 +1,104 @@
+"""Adam's step as a kernel: flat groups (flat.py) and the update in place on a work buffer.
+
+The arithmetic is the reference's (gradstack.optim.adam), in the same order, so the
+parameters and moments equal the reference's bit for bit; only the number of NumPy
+calls and temporary arrays differs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import numpy as np
+
+from .flat import FlatGroup, can_flatten
+
+if TYPE_CHECKING:
+    from ..adam import Adam
+
+_MOMENTS = ("exp_avg", "exp_avg_sq")
+# Per optimizer: its flat groups (by group number) and its work buffers (by dtype).
+_FLAT_GROUPS: WeakKeyDictionary = WeakKeyDictionary()
+_WORK: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def flat_groups(optimizer: Adam) -> dict[int, FlatGroup]:
+    """The flat groups an optimizer has stepped so far, by group number."""
+    return _FLAT_GROUPS.setdefault(optimizer, {})
+
+
+def work_buffer(optimizer: Adam, like: np.ndarray) -> np.ndarray:
+    """A work array shaped like ``like``: a view of one buffer kept between steps.
+
+    Sized to the largest parameter or flat group seen, so a step allocates nothing and
+    the buffer costs one such array's memory, not one per parameter.
+    """
+    buffers = _WORK.setdefault(optimizer, {})
+    flat = buffers.get(like.dtype)
+    if flat is None or flat.size < like.size:
+        largest = max(p.data.size for p in optimizer.parameters())
+        flat = buffers[like.dtype] = np.empty(max(largest, like.size), dtype=like.dtype)
+    return flat[: like.size].reshape(like.shape)
+
+
+def adam_step(optimizer: Adam) -> None:
+    """One Adam/AdamW step of every parameter with a gradient, as the reference's ``step``."""
+    first = 0
+    for number, group in enumerate(optimizer.param_groups):
+        params = group["params"]
+        indices = range(first, first + len(params))
+        first += len(params)
+        if can_flatten(params, [optimizer.state.get(i) for i in indices]):
+            states = [optimizer._state_for(i, p) for i, p in zip(indices, params)]
+            _step_flat(optimizer, number, group, states)
+            continue
+        for i, p in zip(indices, params):
+            if p.grad is not None:
+                state = optimizer._state_for(i, p)
+                optimizer._init_moments(p, state)
+                state["step"] += 1
+                _update(optimizer, p.data, p.grad.data, state, group)
+
+
+def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) -> None:
+    """Update a whole group at once: gather, one ``_update`` on flat vectors, scatter."""
+    params = group["params"]
+    groups = flat_groups(optimizer)
+    flat = groups.get(number)
+    if flat is None or not flat.is_current(params, states):
+        flat = groups[number] = FlatGroup(params, states, _MOMENTS)
+    for state in states:
+        state["step"] += 1
+    flat.gather()
+    moments = {"step": states[0]["step"], **flat.buffers}
+    _update(optimizer, flat.param, flat.grad, moments, group)
+    flat.scatter()
+
+
+def _update(optimizer: Adam, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+    """The reference's arithmetic, in place: one work buffer, no temporary arrays."""
+    lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
+    beta1, beta2 = group["betas"]
+    step = state["step"]
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    work = work_buffer(optimizer, param)
+    if decay and optimizer.decoupled:
+        param *= 1 - lr * decay
+    elif decay:
+        grad = grad + decay * param
+    m *= beta1
+    np.multiply(grad, 1 - beta1, out=work)
+    m += work  # beta1 m + (1 - beta1) g
+    v *= beta2
+    np.multiply(grad, grad, out=work)
+    work *= 1 - beta2
+    v += work  # beta2 v + (1 - beta2) g**2
+    step_size = lr / (1 - beta1**step)
+    np.sqrt(v, out=work)
+    work /= math.sqrt(1 - beta2**step)
+    work += eps  # sqrt(v_hat) + eps
+    np.divide(m, work, out=work)
+    work *= step_size
+    param -= work
