@@ -46,8 +46,9 @@ def grade(cli: Any, module: str, copy: Path, tmp_path: Path, workdir: Path) -> t
 
 
 def collected(path: str, workdir: Path, module: str) -> set[str]:
-    """Node ids of the reference's tests under ``path`` (collected, not run), in the
-    grading environment of ``module`` with the reference module on the path."""
+    """Node ids of the reference's graded tests under ``path`` (collected, not run), in the
+    grading environment of ``module`` with the reference module on the path; kernel tests
+    (``test_kernels*.py``) are left out, as the grader leaves them out."""
     python = workdir / "envs" / module / "bin" / "python"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "packages" / module / "src")}
     result = subprocess.run(
@@ -56,7 +57,12 @@ def collected(path: str, workdir: Path, module: str) -> set[str]:
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    return {line for line in result.stdout.splitlines() if "::" in line}
+    node_ids = (line for line in result.stdout.splitlines() if "::" in line)
+    return {
+        node
+        for node in node_ids
+        if not node.split("::")[0].rsplit("/", 1)[-1].startswith("test_kernels")
+    }
 
 
 def suite(data: dict, name: str) -> list[dict]:
