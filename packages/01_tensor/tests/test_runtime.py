@@ -1,12 +1,44 @@
-"""Process-level speed settings: explicit, reversible, harmless where unsupported."""
+"""Process-level speed settings: on by default, opt-out, reversible, never changing results."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
 
-from gradstack.tensor.runtime import blas_threads, get_blas_threads, tune_malloc
+from gradstack.tensor.runtime import (
+    blas_threads,
+    get_blas_threads,
+    malloc_tuning_wanted,
+    tune_malloc,
+)
+
+# a small computation whose every byte is printed: large temporaries (beyond glibc's
+# default 128 KiB mmap threshold) are where the allocator setting acts
+_PROGRAM = """
+import hashlib
+import numpy as np
+from gradstack.tensor import Tensor, runtime
+rng = np.random.default_rng(0)
+a = Tensor(rng.standard_normal((300, 400)).astype(np.float32))
+b = Tensor(rng.standard_normal((400, 500)).astype(np.float32))
+out = ((a @ b) * 2.0 + 1.0).exp().sum(-1)
+print(runtime.malloc_tuned(), hashlib.sha256(out.data.tobytes()).hexdigest())
+"""
+
+
+def _run(env_value: str | None) -> list[str]:
+    """Run the program in a fresh interpreter with GRADSTACK_MALLOC_TUNING set or unset."""
+    env = dict(os.environ)
+    env.pop("GRADSTACK_MALLOC_TUNING", None)
+    if env_value is not None:
+        env["GRADSTACK_MALLOC_TUNING"] = env_value
+    done = subprocess.run(
+        [sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.split()
 
 
 def test_blas_threads_is_restored():
@@ -31,3 +63,20 @@ def test_tune_malloc_applies_on_glibc():
 def test_tune_malloc_is_a_no_op_elsewhere(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     assert tune_malloc() is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_malloc_is_tuned_on_import_and_the_variable_opts_out():
+    tuned, digest_tuned = _run(None)
+    untouched, digest_untouched = _run("0")
+    assert (tuned, untouched) == ("True", "False")
+    assert digest_tuned == digest_untouched  # the allocator never changes a result
+
+
+def test_malloc_tuning_variable_is_validated(monkeypatch):
+    for value, wanted in (("off", False), ("1", True), ("", True)):
+        monkeypatch.setenv("GRADSTACK_MALLOC_TUNING", value)
+        assert malloc_tuning_wanted() is wanted
+    monkeypatch.setenv("GRADSTACK_MALLOC_TUNING", "maybe")
+    with pytest.raises(ValueError, match="GRADSTACK_MALLOC_TUNING='maybe'"):
+        malloc_tuning_wanted()

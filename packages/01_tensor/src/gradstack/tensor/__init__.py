@@ -1,5 +1,6 @@
 """gradstack.tensor: the Tensor, its forward ops, the op registry and grad mode (module 01)."""
 
+from . import runtime
 from .__about__ import __version__
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functional import cat, split, stack, where
@@ -16,6 +17,8 @@ from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
 from .tensor import Tensor, apply, as_tensor, set_op_hook
+
+runtime.apply_defaults()  # malloc tuning, once per process (GRADSTACK_MALLOC_TUNING=0: off)
 
 __all__ = [
     "KERNELS",

@@ -1,13 +1,13 @@
-"""Process-level speed settings for training entry points: allocator and BLAS threads.
-
-Nothing here runs on import. A training entry point (``gradstack train``, the
-benchmarks) calls these explicitly, and each is documented as an opt-out setting.
+"""Process-level speed settings: the allocator (on by default) and BLAS threads.
 
 - ``tune_malloc``: glibc hands NumPy's multi-megabyte temporaries back to the OS when
   they are freed and page-faults fresh memory in on the next step; raising the mmap
   threshold and switching off trimming keeps that memory in the process instead (the
   README has the measured gain). It costs memory that the process then keeps (the peak
-  of one step).
+  of one step). **On by default**: ``apply_defaults`` runs it once, when gradstack.tensor
+  is first imported, unless the environment variable ``GRADSTACK_MALLOC_TUNING=0`` says
+  not to. It changes where memory comes from, never a result. ``restore_malloc`` puts
+  glibc's initial thresholds back (``gradstack train --no-malloc-tuning``).
 - ``blas_threads``: a context manager that sets how many threads OpenBLAS uses, so
   Python threads that each run part of a batch do not fight over the BLAS pool
   (see gradstack.autograd.data_parallel_backward).
@@ -28,6 +28,17 @@ import numpy as np
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc's ceiling on 64-bit systems
+_GLIBC_INITIAL_THRESHOLD = 128 * 1024  # both thresholds' initial value in glibc
+
+MALLOC_ENV_VAR = "GRADSTACK_MALLOC_TUNING"
+_OFF = ("0", "false", "off", "no")
+_ON = ("", "1", "true", "on", "yes")
+
+
+class _State:
+    """Whether ``apply_defaults`` tuned malloc in this process."""
+
+    malloc_tuned = False
 
 
 def tune_malloc(mmap_threshold: int = _MMAP_THRESHOLD_MAX, trim_threshold: int = 1 << 30) -> bool:
@@ -44,6 +55,36 @@ def tune_malloc(mmap_threshold: int = _MMAP_THRESHOLD_MAX, trim_threshold: int =
     applied = mallopt(_M_MMAP_THRESHOLD, min(mmap_threshold, _MMAP_THRESHOLD_MAX))
     applied &= mallopt(_M_TRIM_THRESHOLD, trim_threshold)
     return bool(applied)
+
+
+def restore_malloc() -> bool:
+    """Put glibc's initial mmap and trim thresholds (128 KiB) back; return whether it applied."""
+    restored = tune_malloc(_GLIBC_INITIAL_THRESHOLD, _GLIBC_INITIAL_THRESHOLD)
+    _State.malloc_tuned = False
+    return restored
+
+
+def malloc_tuning_wanted() -> bool:
+    """Read ``GRADSTACK_MALLOC_TUNING``: 0/false/off/no opt out, 1/true/on/yes or unset on."""
+    value = os.environ.get(MALLOC_ENV_VAR, "").strip().lower()
+    if value in _OFF:
+        return False
+    if value in _ON:
+        return True
+    raise ValueError(
+        f"{MALLOC_ENV_VAR}={os.environ[MALLOC_ENV_VAR]!r}: expected 0 (leave malloc alone) or 1"
+    )
+
+
+def apply_defaults() -> None:
+    """Once per process (on import of gradstack.tensor): tune malloc unless opted out."""
+    if malloc_tuning_wanted():
+        _State.malloc_tuned = tune_malloc()
+
+
+def malloc_tuned() -> bool:
+    """Whether gradstack's default malloc tuning is in effect in this process."""
+    return _State.malloc_tuned
 
 
 class _Blas:

@@ -11,6 +11,7 @@ from .graph_dot import render_dot, to_dot
 from .parallel import data_parallel_backward, shard_batch, suggest_shards
 from .profiler import ProfileRow, profile
 from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, register_rule
+from .sharded import sharded_call, shards_for, use_shards
 
 __all__ = [
     "NOT_DIFFERENTIATED",
@@ -37,8 +38,11 @@ __all__ = [
     "rules",
     "set_grad_enabled",
     "shard_batch",
+    "sharded_call",
+    "shards_for",
     "suggest_shards",
     "sum_to_shape",
     "to_dot",
     "topological_order",
+    "use_shards",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 from gradstack.attention import KVCache
 from gradstack.embeddings import Embedding, PositionalEncoding
 from gradstack.layers import Dropout, Linear, Module, ModuleList
-from gradstack.tensor import Tensor
+from gradstack.tensor import Tensor, kernels_enabled
 
 from . import checkpoint, generation
 from .block import TransformerBlock
@@ -31,6 +31,19 @@ from .config import GPTConfig
 from .init import init_gpt_weights
 from .normalization import LayerNorm
 from .tokens import check_tokens
+
+
+class _ForwardKernel:
+    """The runner ``GPT.__call__`` uses when kernels are on (set by ``kernels/sharded.py``)."""
+
+    runner: Any = None
+
+
+def register_forward_kernel(runner: Any) -> None:
+    """Install the kernel ``GPT.__call__`` runs instead of ``forward`` (kernels on)."""
+    if not callable(runner):
+        raise TypeError("register_forward_kernel: runner must be a callable (model, tokens)")
+    _ForwardKernel.runner = runner
 
 
 class GPT(Module):
@@ -73,6 +86,13 @@ class GPT(Module):
         return cls(**config.to_dict())
 
     # -- forward --------------------------------------------------------------------
+
+    def __call__(self, tokens: Any) -> Tensor:
+        """``forward``, or the forward kernel (batch shards on every core) when kernels are on."""
+        runner = _ForwardKernel.runner
+        if runner is None or not kernels_enabled():
+            return self.forward(tokens)
+        return runner(self, tokens)
 
     def forward(self, tokens: Any) -> Tensor:
         """Logits (B, T, V) for integer tokens (B, T) with T <= max_seq_len."""

@@ -1,0 +1,63 @@
+"""GPT's forward kernel: a plain loop's forward and backward run over batch shards."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradstack.autograd import use_shards
+from gradstack.losses import cross_entropy
+from gradstack.tensor import Tensor, manual_seed, no_grad, use_references
+from gradstack.transformer import GPT
+
+
+def _model(dropout: float = 0.0) -> GPT:
+    manual_seed(0)
+    return GPT(
+        vocab_size=11, embed_dim=16, num_layers=2, num_heads=2, max_seq_len=8, dropout=dropout
+    )
+
+
+def _batch():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 11, size=(6, 8)), rng.integers(0, 11, size=(6, 8))
+
+
+def _step(model: GPT, shards: int):
+    x, y = _batch()
+    model.zero_grad()
+    with use_shards(shards):
+        logits = model(x)
+        loss = cross_entropy(logits, Tensor(y))
+        loss.backward()
+    return logits, float(loss.item()), [p.grad.data.copy() for p in model.parameters()]
+
+
+def test_plain_loop_over_shards_equals_one_batch():
+    model = _model()
+    logits_1, loss_1, grads_1 = _step(model, 1)
+    logits_2, loss_2, grads_2 = _step(model, 2)
+    assert logits_2.grad_fn.name() == "ShardedCallBackward"
+    assert logits_1.grad_fn.name() != "ShardedCallBackward"
+    np.testing.assert_allclose(logits_2.data, logits_1.data, rtol=1e-6, atol=1e-7)
+    assert abs(loss_2 - loss_1) < 1e-6
+    for got, want in zip(grads_2, grads_1):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
+
+
+def test_inference_over_shards_equals_one_batch():
+    model = _model()
+    x, _ = _batch()
+    with no_grad(), use_shards(1):
+        one = model(x).data
+    with no_grad(), use_shards(3):
+        three = model(x)
+    assert three.grad_fn is None
+    np.testing.assert_allclose(three.data, one, rtol=1e-6, atol=1e-7)
+
+
+def test_dropout_in_training_and_references_stay_on_one_shard():
+    x, _ = _batch()
+    with use_shards(2):
+        assert _model(dropout=0.1)(x).grad_fn.name() != "ShardedCallBackward"
+        with use_references():
+            assert _model()(x).grad_fn.name() != "ShardedCallBackward"
