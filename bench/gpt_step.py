@@ -10,9 +10,16 @@ per-round ratios. Not a test: run it by hand.
     python bench/gpt_step.py                      # configs A, B, C
     python bench/gpt_step.py --configs B --rounds 20 --threads 2 --markdown out.md
     python bench/gpt_step.py --frameworks gradstack,references,torch   # what kernels buy
+    python bench/gpt_step.py --sweep --frameworks gradstack,torch --rounds 4
+    python bench/gpt_step.py --loop train          # the step `gradstack train` runs
 
 ``references`` is gradstack with ``GRADSTACK_KERNELS=0``: every op runs its textbook
 reference and generation runs through the modules, as a student's copy does.
+``--loop plain`` (the default) times the loop a PyTorch user writes (``zero_grad``,
+``cross_entropy(model(x), y).backward()``, ``step``) with the library's defaults;
+``--loop train`` times ``gradstack.cli.speed.training_step`` with its shard count.
+``--sweep`` times batch 1-64 at widths 64, 128 and 256 (see ``SWEEP``) and reports the
+ratio to torch at each point.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import collections
 import itertools
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -36,11 +44,40 @@ CONFIGS = {  # vocab, context, layers, heads, width, batch
     "C": (65, 128, 4, 8, 256, 16),
 }
 SLICE_STEPS = {"A": 8, "B": 2, "C": 1}  # steps per turn: roughly 50-300 ms each
+# the sweep: each width keeps the context, layers and heads of A, B or C
+SWEEP_SHAPES = {64: (32, 2, 2), 128: (64, 4, 4), 256: (128, 4, 8)}  # width: T, layers, heads
+SWEEP_BATCHES = (1, 4, 8, 12, 16, 32, 64)
+SWEEP_LONG = ("w64-b8-t256", "w128-b4-t256")  # contexts up to 256
+SWEEP = tuple(f"w{w}-b{b}" for w in SWEEP_SHAPES for b in SWEEP_BATCHES) + SWEEP_LONG
 FRAMEWORKS = ("gradstack", "numpy", "torch")
 REFERENCES = "references"  # gradstack with every kernel off (GRADSTACK_KERNELS=0)
 GENERATION_BATCHES = (1, 8)
 GENERATION_ROUNDS = 3
+GENERATION_KEYS = {
+    "gradstack": "generation",
+    REFERENCES: "generation_references",
+    "torch": "generation_torch",
+}
 BATCHES = 8  # distinct random batches a worker cycles through
+
+
+def config_of(name: str) -> tuple:
+    """(vocab, context, layers, heads, width, batch) of A-C or a sweep point "w128-b8[-t256]"."""
+    if name in CONFIGS:
+        return CONFIGS[name]
+    match = re.fullmatch(r"w(\d+)-b(\d+)(?:-t(\d+))?", name)
+    if match is None or int(match[1]) not in SWEEP_SHAPES:
+        raise ValueError(f"unknown config {name!r}: A, B, C or wW-bB[-tT], W in {SWEEP_SHAPES}")
+    context, layers, heads = SWEEP_SHAPES[int(match[1])]
+    return (65, int(match[3] or context), layers, heads, int(match[1]), int(match[2]))
+
+
+def slice_steps(name: str) -> int:
+    """Steps per turn: about 100 ms of work (a rough count of activation elements)."""
+    if name in SLICE_STEPS:
+        return SLICE_STEPS[name]
+    _, context, layers, _, width, batch = config_of(name)
+    return max(1, min(16, (1 << 20) // (batch * context * width * layers)))
 
 
 # -- workers (run in a subprocess each) --------------------------------------------------
@@ -56,16 +93,17 @@ def _batches(cfg: tuple, count: int):
     return [(np.ascontiguousarray(d[:, :-1]), np.ascontiguousarray(d[:, 1:])) for d in data]
 
 
-def _gradstack_worker(cfg: tuple, shards: int):
+def _gradstack_worker(cfg: tuple, shards: int, loop: str):
     """Build the gradstack model; return (train_step, forward_only, generate) callables.
 
-    The step is the one ``gradstack train`` runs (``gradstack.cli.speed.training_step``,
-    without gradient clipping, which the other two frameworks do not do either): with
-    ``shards`` > 1 the batch is split into shards that run forward and backward in
-    parallel threads, one BLAS thread each.
+    ``loop`` "plain" is a user's loop with the library's defaults (GPT's forward kernel
+    picks the shards; ``shards`` > 0 pins them); "train" is the step ``gradstack train``
+    runs (``gradstack.cli.speed.training_step``, without gradient clipping, which the
+    other two frameworks do not do either) with ``shards`` or the default count.
     """
-    from gradstack.autograd import suggest_shards
+    from gradstack.autograd import shards_for, suggest_shards, use_shards
     from gradstack.cli.speed import training_step
+    from gradstack.losses import cross_entropy
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
     from gradstack.transformer import GPT
@@ -76,10 +114,22 @@ def _gradstack_worker(cfg: tuple, shards: int):
     params = list(model.parameters())
     opt = AdamW(params, lr=1e-3, weight_decay=0.01)
     count = shards or suggest_shards(batch_size, context * width)
-    print(f"gradstack: {count} shard(s)", file=sys.stderr)
+    pinned = shards or None
+    with use_shards(pinned):
+        print(f"gradstack: {shards_for(batch_size, context * width)} shard(s)", file=sys.stderr)
 
-    def step(x, y):
+    def train_step(x, y):
         return training_step(model, opt, params, x, y, count, grad_clip=0.0)
+
+    def plain_step(x, y):
+        opt.zero_grad()
+        with use_shards(pinned):
+            loss = cross_entropy(model(x), Tensor(y))
+            loss.backward()
+        opt.step()
+        return loss.item()
+
+    step = plain_step if loop == "plain" else train_step
 
     def infer(x):
         with no_grad():
@@ -143,7 +193,12 @@ def _torch_worker(cfg: tuple, threads: int | None):
         with torch.no_grad():
             return model(torch.from_numpy(x))
 
-    return step, infer, None
+    def generate(n, use_cache, batch):
+        if not use_cache:
+            raise ValueError("torch_gpt generates with its KV cache only")
+        model.generate(torch.zeros((batch, 1), dtype=torch.int64), n)
+
+    return step, infer, generate
 
 
 def _peak_traced_mb(step, x, y) -> float | None:
@@ -166,21 +221,21 @@ def _timed(function, *args) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def run_worker(framework: str, config: str, threads: int | None, shards: int, tune: bool) -> None:
+def run_worker(framework: str, config: str, args: argparse.Namespace) -> None:
     """Build one framework's model, then answer timing requests until told to quit."""
     import resource
 
-    cfg = CONFIGS[config]
-    if tune and framework != "torch":
-        from gradstack.tensor.runtime import tune_malloc
+    cfg = config_of(config)
+    if args.tune and framework == "numpy":
+        from gradstack.tensor.runtime import tune_malloc  # gradstack: on import, by default
 
         tune_malloc()
     if framework == "gradstack":
-        step, infer, generate = _gradstack_worker(cfg, shards)
+        step, infer, generate = _gradstack_worker(cfg, args.shards, args.loop)
     elif framework == "numpy":
         step, infer, generate = _numpy_worker(cfg)
     else:
-        step, infer, generate = _torch_worker(cfg, threads)
+        step, infer, generate = _torch_worker(cfg, args.threads)
     batches = _batches(cfg, BATCHES)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     training_batches = itertools.cycle(batches)
@@ -220,8 +275,9 @@ def _start(framework: str, config: str, args: argparse.Namespace) -> Worker:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(args.threads)
         command += ["--threads", str(args.threads)]
-    command += ["--shards", str(args.shards)]
+    command += ["--shards", str(args.shards), "--loop", args.loop]
     if not args.tune:
+        env["GRADSTACK_MALLOC_TUNING"] = "0"
         command.append("--no-malloc-tuning")
     return Worker(framework, command, env)
 
@@ -232,12 +288,12 @@ def _torch_available() -> bool:
     return probe.returncode == 0
 
 
-def _generation(worker: Worker, tokens: int) -> dict[str, float]:
+def _generation(worker: Worker, tokens: int, modes=(True, False)) -> dict[str, float]:
     """Tokens/s with and without the KV cache, alternating, median of a few runs each."""
     result: dict[str, list[float]] = collections.defaultdict(list)
     for batch in GENERATION_BATCHES:
         for _ in range(GENERATION_ROUNDS):
-            for use_cache in (True, False):
+            for use_cache in modes:
                 request = {"op": "generate", "tokens": tokens, "batch": batch, "cache": use_cache}
                 key = f"gen_b{batch}_{'cache' if use_cache else 'nocache'}"
                 result[key].append(worker.ask(request)["tokens_per_s"])
@@ -249,7 +305,7 @@ def measure(config: str, frameworks: list[str], args: argparse.Namespace) -> dic
     workers = {f: _start(f, config, args) for f in frameworks}
     try:
         interleave(workers, {"op": "steps", "count": 3}, rounds=1)  # warm-up
-        count = args.steps or SLICE_STEPS[config]
+        count = args.steps or slice_steps(config)
         steps = interleave(workers, {"op": "steps", "count": count}, args.rounds)
         infer = interleave(workers, {"op": "infer", "count": 4}, rounds=3)
         result = {
@@ -257,15 +313,16 @@ def measure(config: str, frameworks: list[str], args: argparse.Namespace) -> dic
                 "step_ms": sum((r["step_ms"] for r in steps[f]), []),
                 "round_ms": [statistics.median(r["step_ms"]) for r in steps[f]],
                 "infer_ms": sum((r["infer_ms"] for r in infer[f]), []),
-                **workers[f].ask({"op": "memory"}),
+                "infer_round_ms": [statistics.median(r["infer_ms"]) for r in infer[f]],
+                **({} if args.sweep else workers[f].ask({"op": "memory"})),
             }
             for f in frameworks
         }
         if config == "B" and args.generate:
-            for name in ("gradstack", REFERENCES):
+            for name, key in GENERATION_KEYS.items():
                 if name in workers:
-                    key = "generation" if name == "gradstack" else "generation_references"
-                    result[key] = _generation(workers[name], args.generate)
+                    modes = (True,) if name == "torch" else (True, False)
+                    result[key] = _generation(workers[name], args.generate, modes)
     finally:
         for worker in workers.values():
             worker.close()
@@ -288,7 +345,7 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for config in configs:
-        _, context, _, _, _, batch = CONFIGS[config]
+        _, context, _, _, _, batch = config_of(config)
         runs = results[config]
         med = {f: statistics.median(runs[f]["step_ms"]) for f in frameworks}
         for f in frameworks:
@@ -310,19 +367,62 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
             if name in frameworks and other in frameworks:
                 spread = _ratio_spread(runs[name]["round_ms"], runs[other]["round_ms"])
                 lines.append(f"{config}: {name} / {other} per round: {spread}  ")
+        if "torch" in frameworks:
+            for name in ("gradstack", REFERENCES):
+                if name in frameworks:
+                    spread = _ratio_spread(
+                        runs[name]["infer_round_ms"], runs["torch"]["infer_round_ms"]
+                    )
+                    lines.append(f"{config}: {name} / torch no_grad forward per round: {spread}  ")
     for config in configs:
-        for key, name in (("generation", "gradstack"), ("generation_references", REFERENCES)):
+        torch_gen = results[config].get(GENERATION_KEYS["torch"], {})
+        for name, key in GENERATION_KEYS.items():
             gen = results[config].get(key)
-            if not gen:
+            if not gen or name == "torch":
                 continue
             lines.append("")
             for batch in GENERATION_BATCHES:
                 cache, nocache = gen[f"gen_b{batch}_cache"], gen[f"gen_b{batch}_nocache"]
+                versus = torch_gen.get(f"gen_b{batch}_cache")
+                torch_part = (
+                    f"; torch cached {versus:,.0f}: {cache / versus:.2f}x torch" if versus else ""
+                )
                 lines.append(
                     f"Generation on {config} ({name}, batch {batch}, top-k 1): {cache:,.0f} "
                     f"tokens/s with the KV cache, {nocache:,.0f} recomputing the context: "
-                    f"{cache / nocache:.1f}x  "
+                    f"{cache / nocache:.1f}x{torch_part}  "
                 )
+    return "\n".join(lines)
+
+
+def sweep_report(results: dict, configs: list[str], name: str = "gradstack") -> str:
+    """One row per sweep point: ms per step of gradstack and torch, and their ratio."""
+    lines = [
+        "| point (width, batch, context) | gradstack ms | torch ms | ratio | per-round median "
+        "| forward ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    ratios = []
+    for config in configs:
+        _, context, _, _, width, batch = config_of(config)
+        runs = results[config]
+        ours, theirs = (statistics.median(runs[f]["step_ms"]) for f in (name, "torch"))
+        forward = statistics.median(runs[name]["infer_ms"]) / statistics.median(
+            runs["torch"]["infer_ms"]
+        )
+        per_round = statistics.median(
+            a / b for a, b in zip(runs[name]["round_ms"], runs["torch"]["round_ms"])
+        )
+        ratios.append(ours / theirs)
+        lines.append(
+            f"| {width}, {batch}, {context} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f} | "
+            f"{per_round:.2f} | {forward:.2f} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Sweep ({name} / torch): median {statistics.median(ratios):.2f}, "
+        f"max {max(ratios):.2f}, points above 1.1: {sum(r > 1.1 for r in ratios)} of {len(ratios)}"
+    )
     return "\n".join(lines)
 
 
@@ -357,21 +457,36 @@ def main() -> None:
         help="leave glibc's malloc as it is (default: tuned, for gradstack and "
         "the NumPy reference alike; torch has its own allocator)",
     )
+    parser.add_argument(
+        "--loop",
+        choices=("plain", "train"),
+        default="plain",
+        help="gradstack: a plain user loop with the library's defaults (default), or the "
+        "step gradstack train runs",
+    )
+    parser.add_argument(
+        "--sweep", action="store_true", help=f"time the sweep ({len(SWEEP)} points) instead"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        run_worker(args.worker, args.configs, args.threads, args.shards, args.tune)
+        run_worker(args.worker, args.configs, args)
         return
-    configs = args.configs.split(",")
+    configs = list(SWEEP) if args.sweep else args.configs.split(",")
     frameworks = [f for f in args.frameworks.split(",") if f != "torch" or _torch_available()]
+    if args.sweep and "torch" not in frameworks:
+        parser.error("--sweep reports ratios to torch: install torch==2.13.0 and list it")
     results = {}
     for config in configs:
         results[config] = measure(config, frameworks, args)
         for f in frameworks:
             median = statistics.median(results[config][f]["step_ms"])
             print(f"{config} {f}: {median:.1f} ms/step", file=sys.stderr)
-    table = report(results, configs, frameworks)
+    if args.sweep:
+        table = sweep_report(results, configs, frameworks[0])
+    else:
+        table = report(results, configs, frameworks)
     print(table)
     if args.markdown:
         args.markdown.write_text(table + "\n")
