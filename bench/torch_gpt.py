@@ -99,9 +99,7 @@ class GPT(nn.Module):
         head_dim = first.ln1.normalized_shape[0] // first.num_heads
 
         def prefill(tokens: torch.Tensor) -> tuple[list[KVCache], torch.Tensor]:
-            caches = [
-                KVCache(batch, b.num_heads, self.max_seq_len, head_dim) for b in self.blocks
-            ]
+            caches = [KVCache(batch, b.num_heads, self.max_seq_len, head_dim) for b in self.blocks]
             return caches, self(tokens, caches)[:, -1]
 
         out = [idx]

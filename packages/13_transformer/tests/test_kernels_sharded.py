@@ -61,3 +61,16 @@ def test_dropout_in_training_and_references_stay_on_one_shard():
         assert _model(dropout=0.1)(x).grad_fn.name() != "ShardedCallBackward"
         with use_references():
             assert _model()(x).grad_fn.name() != "ShardedCallBackward"
+
+
+def test_no_grad_forward_on_arrays_equals_the_modules():
+    model = _model().to("float64")
+    x, _ = _batch()
+    with no_grad():
+        with use_references():
+            expected = model(x)
+        for shards in (1, 2):
+            with use_shards(shards):
+                got = model(x)
+            assert got.dtype == np.float64
+            np.testing.assert_allclose(got.data, expected.data, rtol=1e-10, atol=1e-12)

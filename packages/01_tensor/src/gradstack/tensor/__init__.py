@@ -16,7 +16,7 @@ from .kernel_registry import (
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
-from .tensor import Tensor, apply, as_tensor, set_op_hook
+from .tensor import Tensor, apply, as_tensor, get_op_hook, set_op_hook
 
 runtime.apply_defaults()  # malloc tuning, once per process (GRADSTACK_MALLOC_TUNING=0: off)
 
@@ -48,6 +48,7 @@ __all__ = [
     "register_kernel",
     "register_op",
     "set_grad_enabled",
+    "get_op_hook",
     "set_op_hook",
     "split",
     "stack",

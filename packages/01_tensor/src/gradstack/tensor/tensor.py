@@ -419,6 +419,11 @@ def set_op_hook(hook: OpHook | None) -> OpHook | None:
     return previous
 
 
+def get_op_hook() -> OpHook | None:
+    """The hook ``set_op_hook`` installed, or None (code that skips ops checks it first)."""
+    return _op_hook
+
+
 def apply(op: Op, *inputs: Tensor, **attrs: Any) -> Tensor:
     """Run ``op`` on tensors; record a Node when grad mode is on and an input needs grad.
 

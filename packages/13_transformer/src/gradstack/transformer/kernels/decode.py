@@ -13,7 +13,8 @@ them, with no Tensors and no graph. The residual stream stays 2-D, (B * T, C) ro
 every product is one 2-D GEMM, and the q, k and v projections are stacked into one
 product. It is only used for inference (``generation.CachedDecoder``, which never
 applies dropout), and tests/test_kernels_generation.py checks it against the module
-path token for token.
+path token for token. ``ArrayDecoder.logits`` is the same computation without a cache
+for every position: GPT's forward kernel runs it under ``no_grad`` (kernels/sharded.py).
 """
 
 from __future__ import annotations
@@ -84,11 +85,11 @@ class ArrayDecoder:
         return self.layer_norm(x, layer.gamma.data, layer.beta.data, ndim=ndim, eps=layer.eps)[0]
 
     def _attention(
-        self, block: TransformerBlock, qkv: QKV, h: np.ndarray, cache: KVCache, batch: int
+        self, block: TransformerBlock, qkv: QKV, h: np.ndarray, cache: KVCache | None, batch: int
     ) -> np.ndarray:
         """Causal multi-head attention of T new positions per sequence, h (B * T, C) rows,
         over the cached ones: each new query sees every cached key and the new keys up to
-        its own position (bottom-right aligned causal mask)."""
+        its own position (bottom-right aligned causal mask). No cache: the T positions."""
         attn = block.attn
         length = h.shape[0] // batch
         heads, head_dim = attn.num_heads, attn.head_dim
@@ -96,7 +97,7 @@ class ArrayDecoder:
         q, k, v = stacked.reshape(batch, length, 3, heads, head_dim).transpose(
             2, 0, 3, 1, 4
         )  # (B * T, 3C) -> (B, T, 3, H, hd) -> 3 x (B, H, T, hd)
-        keys, values = cache.append(k, v)  # (B, H, L, hd)
+        keys, values = (k, v) if cache is None else cache.append(k, v)  # (B, H, L, hd)
         y = self.attention(
             q,
             keys,
@@ -109,23 +110,35 @@ class ArrayDecoder:
         rows = y.transpose(0, 2, 1, 3).reshape(batch * length, heads * head_dim)  # (B * T, C)
         return _linear(attn.out_proj, rows)  # (B * T, C)
 
-    def step(self, tokens: np.ndarray, caches: list[KVCache]) -> np.ndarray:
-        """Logits (B, V) after ``tokens`` (B, T) int64, which continue the cached positions
-        and are appended to the caches."""
+    def _residual(self, tokens: np.ndarray, caches: list[KVCache] | None) -> np.ndarray:
+        """The residual stream (B * T, C) after every block, for ``tokens`` (B, T)."""
         model = self.model
         batch, length = tokens.shape
-        start = caches[0].length
+        start = 0 if caches is None else caches[0].length
         positions = model.position_embedding.weight.data[start : start + length]  # (T, C)
         x = model.token_embedding.weight.data[tokens] + positions  # (B, T, C)
         x = x.reshape(batch * length, -1)  # (B, T, C) -> (B * T, C) rows
-        for block, cache, stacked in zip(model.blocks, caches, self.qkv):
+        for block, cache, stacked in zip(model.blocks, caches or [None] * len(self.qkv), self.qkv):
             x = x + self._attention(block, stacked, self._norm(block.ln1, x), cache, batch)
             hidden = self.gelu(
                 _linear(block.mlp.linear1, self._norm(block.ln2, x)), approximate="tanh"
             )[0]  # (B * T, 4C)
             x = x + _linear(block.mlp.linear2, hidden)  # (B * T, C)
+        return x
+
+    def step(self, tokens: np.ndarray, caches: list[KVCache]) -> np.ndarray:
+        """Logits (B, V) after ``tokens`` (B, T) int64, which continue the cached positions
+        and are appended to the caches."""
+        batch, length = tokens.shape
+        x = self._residual(tokens, caches)
         last = x.reshape(batch, length, -1)[:, -1]  # (B * T, C) -> (B, C), the last position
-        return _linear(model.lm_head, self._norm(model.ln_f, last))  # (B, C) -> (B, V)
+        return _linear(self.model.lm_head, self._norm(self.model.ln_f, last))  # (B, V)
+
+    def logits(self, tokens: np.ndarray) -> np.ndarray:
+        """Logits (B, T, V) of every position of ``tokens`` (B, T) int64, no cache."""
+        batch, length = tokens.shape
+        x = self._norm(self.model.ln_f, self._residual(tokens, None))  # (B * T, C)
+        return _linear(self.model.lm_head, x).reshape(batch, length, -1)  # (B, T, V)
 
 
 def array_decoding_step(model: GPT) -> Callable[[np.ndarray, list[KVCache]], np.ndarray]:

@@ -7,6 +7,11 @@ a large batch, else one; ``use_shards`` and ``GRADSTACK_SHARDS`` override it) an
 plain loop runs the shards' backward passes in parallel too. With dropout active in
 training mode it stays on one shard: threads would draw from the shared generator in a
 racing order and a seeded run would not repeat.
+
+Under ``no_grad`` (and with no dropout to apply) each shard runs the decoding kernel's
+array forward (``ArrayDecoder.logits``: no Tensors, no graph, q/k/v in one product)
+instead of the modules, unless an op hook is installed (a profile, ``attention_maps``):
+tools that watch ops then see every op of the modules.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from gradstack.autograd import sharded_call, shards_for
-from gradstack.tensor import Tensor, is_grad_enabled
+from gradstack.tensor import Tensor, get_op_hook, is_grad_enabled
 
 from ..gpt import GPT, register_forward_kernel
 from ..tokens import check_tokens
+from .decode import ArrayDecoder
 
 
 def sharded_forward(model: GPT, tokens: Any) -> Tensor:
@@ -25,10 +31,15 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     idx = check_tokens("GPT.forward", tokens, model.config)
     batch, seq_len = idx.shape
     shards = shards_for(batch, seq_len * model.config.embed_dim)
-    if shards <= 1 or (model.training and model.config.dropout > 0):
+    dropout = model.training and model.config.dropout > 0
+    if dropout:
         return model.forward(idx)
-    params = list(model.parameters()) if is_grad_enabled() else []
-    return sharded_call(model.forward, idx, params, shards)
+    if not is_grad_enabled() and get_op_hook() is None:
+        decoder = ArrayDecoder(model)
+        return sharded_call(
+            lambda part: Tensor._result(decoder.logits(part), None), idx, [], shards
+        )
+    return sharded_call(model.forward, idx, list(model.parameters()), shards)
 
 
 register_forward_kernel(sharded_forward)
