@@ -2,6 +2,7 @@
 
 from . import runtime
 from .__about__ import __version__
+from .checks import check_positive_int, check_probability, normalize_dim
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functional import cat, split, stack, where
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -33,6 +34,8 @@ __all__ = [
     "arange",
     "as_tensor",
     "cat",
+    "check_positive_int",
+    "check_probability",
     "default_generator",
     "enable_grad",
     "get_op",
@@ -41,6 +44,7 @@ __all__ = [
     "load_kernels",
     "manual_seed",
     "no_grad",
+    "normalize_dim",
     "ones",
     "ones_like",
     "rand",

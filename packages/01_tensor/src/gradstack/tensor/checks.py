@@ -1,10 +1,36 @@
-"""Argument checks shared by the ops: each error names the op and the offending values."""
+"""Argument checks shared by the ops: each error names the op and the offending values.
+
+``check_positive_int`` and ``check_probability`` are exported from ``gradstack.tensor`` as
+the one validator of sizes and of drop probabilities for every later package.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import numpy as np
+
+
+def check_positive_int(owner: str, name: str, value: object) -> int:
+    """A size (features, heads, a length) must be an int >= 1; returns it as an int.
+
+    A bool is not a size; a non-int is a TypeError, an int below 1 a ValueError, each naming
+    ``owner`` (the op or class) and the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_probability(owner: str, name: str, value: object) -> float:
+    """A drop probability must be a number in [0, 1) (1 would drop everything); returns a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    return float(value)
 
 
 def normalize_dim(op: str, dim: int, ndim: int, shape: tuple[int, ...], extra: int = 0) -> int:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from gradstack.tensor import Tensor, apply
-from gradstack.tensor.checks import normalize_dim
+from gradstack.tensor import Tensor, apply, normalize_dim
 
 from . import ops
 

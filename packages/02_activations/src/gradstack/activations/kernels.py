@@ -22,8 +22,8 @@ import numpy as np
 
 from gradstack.tensor import Node, register_kernel
 
-from .ops import GELU_APPROXIMATIONS, GELU_TANH_C, GELU_TANH_K, GELU_TANH_SATURATION
-from .special import normal_cdf, normal_pdf
+from .ops import GELU_APPROXIMATIONS
+from .special import GELU_TANH_C, GELU_TANH_K, GELU_TANH_SATURATION, normal_cdf, normal_pdf
 
 
 def _tanh_term(x: np.ndarray) -> np.ndarray:

@@ -7,23 +7,14 @@ gradstack-autograd's ``rules/activations.py``) needs and cannot cheaply recomput
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from gradstack.tensor import register_op
 
-from .special import normal_cdf
+from .special import GELU_TANH_C, GELU_TANH_K, GELU_TANH_SATURATION, normal_cdf
 from .stable import stable_sigmoid
 
 GELU_APPROXIMATIONS = ("tanh", "none")
-
-# gelu_tanh(x) = x/2 * (1 + tanh(K (x + C x**3)))  (Hendrycks & Gimpel; GPT-2's "gelu_new")
-GELU_TANH_K = math.sqrt(2.0 / math.pi)
-GELU_TANH_C = 0.044715
-# For |x| >= 10 the tanh argument exceeds 43, so tanh is exactly +-1 in float32 and
-# float64: clipping x there changes no result and keeps x**3 finite for any input.
-GELU_TANH_SATURATION = 10.0
 
 
 @register_op("relu")

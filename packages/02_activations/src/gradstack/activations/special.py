@@ -1,4 +1,7 @@
-"""The error function and the standard normal CDF on ndarrays, without SciPy.
+"""The error function, the standard normal CDF and GELU's constants on ndarrays, without SciPy.
+
+A public submodule (see the README, "Public surface"): gradstack-autograd's GELU rule
+uses ``normal_pdf`` and the ``GELU_TANH_*`` constants of the tanh approximation.
 
 Exact GELU is ``x * Phi(x)`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``. NumPy has no
 ``erf``, so it is computed here from a Chebyshev fit of the complementary error
@@ -33,6 +36,13 @@ _ERFC_COEFFS = (
 )
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+# gelu_tanh(x) = x/2 * (1 + tanh(K (x + C x**3)))  (Hendrycks & Gimpel; GPT-2's "gelu_new")
+GELU_TANH_K = math.sqrt(2.0 / math.pi)
+GELU_TANH_C = 0.044715
+# For |x| >= 10 the tanh argument exceeds 43, so tanh is exactly +-1 in float32 and
+# float64: clipping x there changes no result and keeps x**3 finite for any input.
+GELU_TANH_SATURATION = 10.0
 
 
 def _float(x: np.ndarray) -> np.ndarray:

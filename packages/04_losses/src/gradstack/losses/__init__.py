@@ -8,6 +8,7 @@ rules live in gradstack-autograd (``rules/losses.py``).
 from gradstack.tensor import load_kernels
 
 from .__about__ import __version__
+from .elementwise_ops import clamped_logs
 from .functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,6 +28,7 @@ __all__ = [
     "__version__",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "clamped_logs",
     "cross_entropy",
     "mse_loss",
 ]

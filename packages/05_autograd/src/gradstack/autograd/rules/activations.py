@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.activations.ops import (
+from gradstack.activations.special import (
     GELU_TANH_C,
     GELU_TANH_K,
     GELU_TANH_SATURATION,
+    normal_pdf,
 )
-from gradstack.activations.special import normal_pdf
 from gradstack.tensor import Node
 
 from ..registry import register_rule

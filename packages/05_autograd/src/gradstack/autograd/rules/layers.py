@@ -1,20 +1,20 @@
 """Gradient rules for the ops of gradstack.layers (module 03): the "linear" op.
 
-``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). Importing the op
-from gradstack.layers registers it, so the rule never exists without its op.
+``y = x @ W.T + b`` with ``x`` (..., in), ``W`` (out, in), ``b`` (out,). The rule is keyed
+by the op's name, like every rule here; gradstack-autograd depends on gradstack-layers, whose
+import registers the op.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradstack.layers.linear import linear_forward
 from gradstack.tensor import Node
 
 from ..registry import register_rule
 
 
-@register_rule(linear_forward.name)
+@register_rule("linear")
 def linear(g: np.ndarray, node: Node) -> tuple:
     """With g = dL/dy (..., out): gx = g @ W (..., in); gW = sum over every batch position of
     gᵀ x, (out, in); gb = g summed over every batch position, (out,).

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradstack.activations.stable import stable_sigmoid
-from gradstack.losses.elementwise_ops import clamped_logs
+from gradstack.losses import clamped_logs
 from gradstack.tensor import Node
 
 from ..registry import register_rule
