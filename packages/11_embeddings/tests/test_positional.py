@@ -73,7 +73,7 @@ def test_wrong_embed_dim_is_a_value_error(cls):
 
 @pytest.mark.parametrize("cls", [PositionalEncoding, SinusoidalPositionalEncoding])
 def test_bad_sizes(cls):
-    with pytest.raises(ValueError, match="max_seq_len must be positive"):
+    with pytest.raises(ValueError, match="max_seq_len must be a positive int, got 0"):
         cls(0, 2)
     with pytest.raises(TypeError, match="embed_dim must be an int"):
         cls(3, 2.5)

@@ -71,7 +71,7 @@ def test_causal_mask_values_and_errors():
     assert mask.dtype == np.bool_
     np.testing.assert_array_equal(mask.data, np.tril(np.ones((4, 4), dtype=bool)))
     assert not mask.requires_grad
-    with pytest.raises(ValueError, match="seq_len must be positive, got 0"):
+    with pytest.raises(ValueError, match="causal_mask: seq_len must be a positive int, got 0"):
         causal_mask(0)
     with pytest.raises(TypeError, match="seq_len must be an int, got float"):
         causal_mask(3.0)

@@ -45,7 +45,7 @@ def test_shape_and_type_errors():
         cache.append(np.zeros((2, 2, 1, 3)), np.zeros((2, 2, 2, 3)))
     with pytest.raises(TypeError, match="must be an array"):
         cache.append([[0.0]], np.zeros((2, 2, 1, 3)))
-    with pytest.raises(ValueError, match="max_len must be positive"):
+    with pytest.raises(ValueError, match="KVCache: max_len must be a positive int, got 0"):
         KVCache(1, 1, 0, 2)
     with pytest.raises(TypeError, match="dtype must be floating point"):
         KVCache(1, 1, 2, 2, dtype=np.int32)

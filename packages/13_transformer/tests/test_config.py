@@ -23,18 +23,19 @@ def test_defaults_and_round_trip():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "pattern"),
+    ("kwargs", "error", "pattern"),
     [
-        ({"vocab_size": 0}, "GPTConfig: vocab_size must be a positive int, got 0"),
-        ({"embed_dim": 2.5}, "GPTConfig: embed_dim must be a positive int, got 2.5"),
-        ({"num_heads": 3}, "embed_dim 16 is not divisible by num_heads 3"),
-        ({"max_seq_len": -1}, "max_seq_len must be a positive int, got -1"),
-        ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\), got 1.0"),
+        ({"vocab_size": 0}, ValueError, "GPTConfig: vocab_size must be a positive int, got 0"),
+        ({"embed_dim": 2.5}, TypeError, "GPTConfig: embed_dim must be an int, got float"),
+        ({"num_heads": 3}, ValueError, "embed_dim 16 is not divisible by num_heads 3"),
+        ({"max_seq_len": -1}, ValueError, "max_seq_len must be a positive int, got -1"),
+        ({"dropout": 1.0}, ValueError, r"GPTConfig: dropout must be in \[0, 1\), got 1.0"),
+        ({"dropout": "0.1"}, TypeError, "GPTConfig: dropout must be a number, got str"),
     ],
 )
-def test_bad_values_are_errors(kwargs, pattern):
+def test_bad_values_are_errors(kwargs, error, pattern):
     fields = {"vocab_size": 20, "embed_dim": 16, "num_layers": 2, "num_heads": 4, **kwargs}
-    with pytest.raises(ValueError, match=pattern):
+    with pytest.raises(error, match=pattern):
         GPTConfig(**fields)
 
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.tensor import Tensor, default_generator
+from gradstack.tensor import Tensor, check_probability, default_generator
 
 from .module import Module
-
-
-def _check_p(op: str, p: float) -> float:
-    """A drop probability must be a number in [0, 1)."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{op}: p must be a number, got {type(p).__name__}")
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"{op}: p must be in [0, 1), got {p}")
-    return float(p)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -27,7 +18,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     floating dtype (float32 for integer x), so the gradient flows through ``mul`` and is
     exactly ``keep / (1 - p)``. Outside training, or with ``p == 0``, ``x`` itself is returned.
     """
-    p = _check_p("dropout", p)
+    p = check_probability("dropout", "p", p)
     if not isinstance(x, Tensor):
         raise TypeError(f"dropout: input must be a Tensor, got {type(x).__name__}")
     if not training or p == 0.0:
@@ -48,7 +39,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        self.p = _check_p("Dropout", p)
+        self.p = check_probability("Dropout", "p", p)
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply dropout when ``self.training``, else return ``x`` unchanged."""

@@ -10,7 +10,13 @@ import math
 
 import numpy as np
 
-from gradstack.tensor import Tensor, apply, default_generator, register_op
+from gradstack.tensor import (
+    Tensor,
+    apply,
+    check_positive_int,
+    default_generator,
+    register_op,
+)
 
 from .module import Module
 from .parameter import Parameter
@@ -66,15 +72,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(linear_forward, x, weight, bias)
 
 
-def _check_features(name: str, value: int) -> int:
-    """A layer size must be a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Linear: {name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"Linear: {name} must be positive, got {value}")
-    return int(value)
-
-
 def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:
     """float32 samples in [-bound, bound) from the generator ``manual_seed`` seeds."""
     draws = default_generator().random(shape, dtype=np.float32)
@@ -89,8 +86,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        self.in_features = _check_features("in_features", in_features)
-        self.out_features = _check_features("out_features", out_features)
+        self.in_features = check_positive_int("Linear", "in_features", in_features)
+        self.out_features = check_positive_int("Linear", "out_features", out_features)
         bound = 1.0 / math.sqrt(self.in_features)
         self.weight = Parameter(_uniform((self.out_features, self.in_features), bound))
         self.bias = Parameter(_uniform((self.out_features,), bound)) if bias else None

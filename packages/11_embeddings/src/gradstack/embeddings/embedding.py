@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 
 from gradstack.layers import Module, Parameter
-from gradstack.tensor import Tensor, default_generator
+from gradstack.tensor import Tensor, check_positive_int, default_generator
 
 from .lookup import check_indices, lookup_rows
-from .sizes import check_size
 
 
 class Embedding(Module):
@@ -23,8 +22,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         super().__init__()
-        self.num_embeddings = check_size("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = check_size("Embedding", "embedding_dim", embedding_dim)
+        self.num_embeddings = check_positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = check_positive_int("Embedding", "embedding_dim", embedding_dim)
         shape = (self.num_embeddings, self.embedding_dim)
         self.weight = Parameter(default_generator().standard_normal(shape, dtype=np.float32))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from gradstack.layers import Module, Parameter
-from gradstack.tensor import Tensor, default_generator
+from gradstack.tensor import Tensor, check_positive_int, default_generator
 
-from .sizes import check_sequence, check_size
+from .sizes import check_sequence
 
 LEARNED_INIT_STD = 0.02
 
@@ -22,8 +22,8 @@ class PositionalEncoding(Module):
 
     def __init__(self, max_seq_len: int, embed_dim: int) -> None:
         super().__init__()
-        self.max_seq_len = check_size("PositionalEncoding", "max_seq_len", max_seq_len)
-        self.embed_dim = check_size("PositionalEncoding", "embed_dim", embed_dim)
+        self.max_seq_len = check_positive_int("PositionalEncoding", "max_seq_len", max_seq_len)
+        self.embed_dim = check_positive_int("PositionalEncoding", "embed_dim", embed_dim)
         draws = default_generator().standard_normal((self.max_seq_len, self.embed_dim))
         self.weight = Parameter((draws * LEARNED_INIT_STD).astype(np.float32))
 
@@ -73,8 +73,8 @@ class SinusoidalPositionalEncoding(Module):
     def __init__(self, max_seq_len: int, embed_dim: int) -> None:
         super().__init__()
         owner = "SinusoidalPositionalEncoding"
-        self.max_seq_len = check_size(owner, "max_seq_len", max_seq_len)
-        self.embed_dim = check_size(owner, "embed_dim", embed_dim)
+        self.max_seq_len = check_positive_int(owner, "max_seq_len", max_seq_len)
+        self.embed_dim = check_positive_int(owner, "embed_dim", embed_dim)
         self.register_buffer("table", Tensor(sinusoidal_table(self.max_seq_len, self.embed_dim)))
 
     def forward(self, x: Tensor, start: int = 0) -> Tensor:

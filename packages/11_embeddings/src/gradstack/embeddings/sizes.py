@@ -1,19 +1,10 @@
-"""Constructor argument checks shared by the embedding modules."""
+"""The input check shared by the embedding modules (sizes use gradstack.tensor's check)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from gradstack.tensor import Tensor
-
-
-def check_size(owner: str, name: str, value: int) -> int:
-    """A table size must be a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be positive, got {value}")
-    return int(value)
 
 
 def check_sequence(owner: str, x: Tensor, max_seq_len: int, embed_dim: int, start: int = 0) -> int:

@@ -12,16 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
-
-
-def _positive(name: str, value: Any) -> int:
-    """A cache size must be a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"KVCache: {name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"KVCache: {name} must be positive, got {value}")
-    return int(value)
+from gradstack.tensor import Tensor, check_positive_int
 
 
 class KVCache:
@@ -35,10 +26,10 @@ class KVCache:
         head_dim: int,
         dtype: Any = np.float32,
     ) -> None:
-        self.batch_size = _positive("batch_size", batch_size)
-        self.num_heads = _positive("num_heads", num_heads)
-        self.max_len = _positive("max_len", max_len)
-        self.head_dim = _positive("head_dim", head_dim)
+        self.batch_size = check_positive_int("KVCache", "batch_size", batch_size)
+        self.num_heads = check_positive_int("KVCache", "num_heads", num_heads)
+        self.max_len = check_positive_int("KVCache", "max_len", max_len)
+        self.head_dim = check_positive_int("KVCache", "head_dim", head_dim)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"KVCache: dtype must be floating point, got {self.dtype}")

@@ -14,16 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
+from gradstack.tensor import Tensor, check_positive_int
 
 
 def causal_mask(seq_len: int) -> Tensor:
     """Boolean (seq_len, seq_len) Tensor, True on and below the diagonal (may attend)."""
-    if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)):
-        raise TypeError(f"causal_mask: seq_len must be an int, got {type(seq_len).__name__}")
-    if seq_len < 1:
-        raise ValueError(f"causal_mask: seq_len must be positive, got {seq_len}")
-    return Tensor(np.tri(int(seq_len), dtype=bool))
+    seq_len = check_positive_int("causal_mask", "seq_len", seq_len)
+    return Tensor(np.tri(seq_len, dtype=bool))
 
 
 def causal_allowed(q_len: int, k_len: int) -> np.ndarray:

@@ -8,29 +8,11 @@ import numpy as np
 
 from gradstack.layers import Linear, Module
 from gradstack.layers import dropout as dropout_fn
-from gradstack.tensor import Tensor, is_grad_enabled
+from gradstack.tensor import Tensor, check_positive_int, check_probability, is_grad_enabled
 
 from .kv_cache import KVCache
 from .masks import mask_array
 from .scaled_dot_product import scaled_dot_product_attention
-
-
-def _check_int(name: str, value: Any) -> int:
-    """A size must be a positive int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"MultiHeadAttention: {name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"MultiHeadAttention: {name} must be positive, got {value}")
-    return int(value)
-
-
-def _check_dropout(p: Any) -> float:
-    """A drop probability must be a number in [0, 1)."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.number)):
-        raise TypeError(f"MultiHeadAttention: dropout must be a number, got {type(p).__name__}")
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {p}")
-    return float(p)
 
 
 class MultiHeadAttention(Module):
@@ -47,8 +29,8 @@ class MultiHeadAttention(Module):
         self, embed_dim: int, num_heads: int, bias: bool = True, dropout: float = 0.0
     ) -> None:
         super().__init__()
-        self.embed_dim = _check_int("embed_dim", embed_dim)
-        self.num_heads = _check_int("num_heads", num_heads)
+        self.embed_dim = check_positive_int("MultiHeadAttention", "embed_dim", embed_dim)
+        self.num_heads = check_positive_int("MultiHeadAttention", "num_heads", num_heads)
         if self.embed_dim % self.num_heads:
             raise ValueError(
                 f"MultiHeadAttention: embed_dim {self.embed_dim} is not divisible by "
@@ -59,7 +41,7 @@ class MultiHeadAttention(Module):
         self.k_proj = Linear(self.embed_dim, self.embed_dim, bias=bias)
         self.v_proj = Linear(self.embed_dim, self.embed_dim, bias=bias)
         self.out_proj = Linear(self.embed_dim, self.embed_dim, bias=bias)
-        self.dropout = _check_dropout(dropout)
+        self.dropout = check_probability("MultiHeadAttention", "dropout", dropout)
 
     def _split_heads(self, x: Tensor, batch: int, length: int) -> Tensor:
         """(B, T, C) -> (B, H, T, head_dim)."""

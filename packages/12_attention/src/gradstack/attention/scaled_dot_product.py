@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from gradstack.autograd import register_rule
-from gradstack.tensor import Node, Tensor, apply, default_generator, register_op
+from gradstack.tensor import (
+    Node,
+    Tensor,
+    apply,
+    check_probability,
+    default_generator,
+    register_op,
+)
 
 from .masks import attention_bias, mask_array
 
@@ -138,15 +145,6 @@ def _check_qkv(q: Any, k: Any, v: Any) -> tuple[int, ...]:
     return batch + (q.shape[-2], k.shape[-2])
 
 
-def _check_dropout(dropout_p: Any) -> float:
-    """Dropout probability in [0, 1)."""
-    if isinstance(dropout_p, bool) or not isinstance(dropout_p, (int, float, np.number)):
-        raise TypeError(f"{OP}: dropout_p must be a number, got {type(dropout_p).__name__}")
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"{OP}: dropout_p must be in [0, 1), got {dropout_p}")
-    return float(dropout_p)
-
-
 def _check_scale(scale: Any, head_dim: int) -> float:
     """The score scale: 1 / sqrt(d) by default, else a finite number."""
     if scale is None:
@@ -185,5 +183,5 @@ def scaled_dot_product_attention(
         mask=None if mask is None else mask_array(OP, mask, scores_shape),
         is_causal=bool(is_causal),
         scale=_check_scale(scale, q.shape[-1]),
-        dropout_p=_check_dropout(dropout_p),
+        dropout_p=check_probability(OP, "dropout_p", dropout_p),
     )

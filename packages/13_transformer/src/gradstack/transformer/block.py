@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from gradstack.attention import KVCache, MultiHeadAttention
 from gradstack.layers import Module
-from gradstack.tensor import Tensor
+from gradstack.tensor import Tensor, check_positive_int
 
-from .checks import check_positive_ints
 from .mlp import MLP
 from .normalization import LayerNorm
 
@@ -23,7 +22,8 @@ class TransformerBlock(Module):
         self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, dropout: float = 0.0
     ) -> None:
         super().__init__()
-        check_positive_ints("TransformerBlock", embed_dim=embed_dim, num_heads=num_heads)
+        check_positive_int("TransformerBlock", "embed_dim", embed_dim)
+        check_positive_int("TransformerBlock", "num_heads", num_heads)
         if isinstance(mlp_ratio, bool) or not isinstance(mlp_ratio, (int, float)) or mlp_ratio <= 0:
             raise ValueError(f"TransformerBlock: mlp_ratio must be positive, got {mlp_ratio!r}")
         hidden_dim = int(round(mlp_ratio * embed_dim))

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import check_positive_ints, check_probability
+from gradstack.tensor import check_positive_int, check_probability
 
 
 @dataclass(frozen=True)
@@ -21,14 +21,8 @@ class GPTConfig:
     dropout: float = 0.0
 
     def __post_init__(self) -> None:
-        check_positive_ints(
-            "GPTConfig",
-            vocab_size=self.vocab_size,
-            embed_dim=self.embed_dim,
-            num_layers=self.num_layers,
-            num_heads=self.num_heads,
-            max_seq_len=self.max_seq_len,
-        )
+        for name in ("vocab_size", "embed_dim", "num_layers", "num_heads", "max_seq_len"):
+            check_positive_int("GPTConfig", name, getattr(self, name))
         check_probability("GPTConfig", "dropout", self.dropout)
         if self.embed_dim % self.num_heads:
             raise ValueError(

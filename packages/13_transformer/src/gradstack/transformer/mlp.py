@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from gradstack.activations import gelu
 from gradstack.layers import Dropout, Linear, Module
-from gradstack.tensor import Tensor
-
-from .checks import check_positive_ints
+from gradstack.tensor import Tensor, check_positive_int
 
 
 class MLP(Module):
@@ -19,7 +17,8 @@ class MLP(Module):
     def __init__(self, embed_dim: int, hidden_dim: int | None = None, dropout: float = 0.0) -> None:
         super().__init__()
         hidden_dim = 4 * embed_dim if hidden_dim is None else hidden_dim
-        check_positive_ints("MLP", embed_dim=embed_dim, hidden_dim=hidden_dim)
+        check_positive_int("MLP", "embed_dim", embed_dim)
+        check_positive_int("MLP", "hidden_dim", hidden_dim)
         self.embed_dim = embed_dim
         self.hidden_dim = hidden_dim
         self.linear1 = Linear(embed_dim, hidden_dim)
