@@ -93,8 +93,8 @@ def test_no_distribution_imports_another_ones_private_modules():
     ("source", "expected"),
     [
         (
-            "from gradstack.layers.linear import linear_forward",
-            ["1: gradstack.layers.linear linear_forward"],
+            "from gradstack.layers.linear import linear_op",
+            ["1: gradstack.layers.linear linear_op"],
         ),
         ("def f():\n    import gradstack.losses.checks", ["2: gradstack.losses.checks (module)"]),
         ("from gradstack.tensor import Tensor, _private", ["1: gradstack.tensor _private"]),

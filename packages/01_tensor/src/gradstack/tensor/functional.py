@@ -21,7 +21,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         a = Tensor(a)
     like = a if isinstance(a, Tensor) else b
     first, second = _promote(as_tensor(a, like, "where"), as_tensor(b, like, "where"))
-    return apply(indexing.where, first, second, condition=cond)
+    return apply(indexing.where_op, first, second, condition=cond)
 
 
 def _tensor_list(op: str, tensors: Sequence[Tensor]) -> tuple[Tensor, ...]:
@@ -44,14 +44,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate tensors along an existing dim."""
     items = _tensor_list("cat", tensors)
     axis = normalize_dim("cat", dim, items[0].ndim, items[0].shape)
-    return apply(joining.cat, *items, dim=axis)
+    return apply(joining.cat_op, *items, dim=axis)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack same-shaped tensors along a new dim."""
     items = _tensor_list("stack", tensors)
     axis = normalize_dim("stack", dim, items[0].ndim, items[0].shape, extra=1)
-    return apply(joining.stack, *items, dim=axis)
+    return apply(joining.stack_op, *items, dim=axis)
 
 
 def _split_sizes(op: str, split_size_or_sections: Any, length: int, where: str) -> list[int]:

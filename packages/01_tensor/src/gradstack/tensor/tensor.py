@@ -129,8 +129,8 @@ class Tensor:
         except TypeError as error:
             raise TypeError(f"astype: {dtype!r} is not a dtype: {error}") from None
         if target.kind != "f":
-            return Tensor._result(elementwise.astype.forward(self.data, dtype=target)[0], None)
-        return apply(elementwise.astype, self, dtype=target)
+            return Tensor._result(elementwise.astype_op.forward(self.data, dtype=target)[0], None)
+        return apply(elementwise.astype_op, self, dtype=target)
 
     def float(self) -> Tensor:
         """Cast to float32."""
@@ -193,95 +193,95 @@ class Tensor:
     # -- arithmetic ---------------------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.add, self, other)
+        return _binary(arithmetic.add_op, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.add, self, other, reflected=True)
+        return _binary(arithmetic.add_op, self, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.sub, self, other)
+        return _binary(arithmetic.sub_op, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.sub, self, other, reflected=True)
+        return _binary(arithmetic.sub_op, self, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.mul, self, other)
+        return _binary(arithmetic.mul_op, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.mul, self, other, reflected=True)
+        return _binary(arithmetic.mul_op, self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.div, self, other)
+        return _binary(arithmetic.div_op, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.div, self, other, reflected=True)
+        return _binary(arithmetic.div_op, self, other, reflected=True)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.pow_, self, other)
+        return _binary(arithmetic.pow_op, self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.pow_, self, other, reflected=True)
+        return _binary(arithmetic.pow_op, self, other, reflected=True)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.matmul, self, other)
+        return _binary(arithmetic.matmul_op, self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _binary(arithmetic.matmul, self, other, reflected=True)
+        return _binary(arithmetic.matmul_op, self, other, reflected=True)
 
     def __neg__(self) -> Tensor:
-        return apply(arithmetic.neg, self)
+        return apply(arithmetic.neg_op, self)
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with NumPy's rules for every rank."""
-        return _binary(arithmetic.matmul, self, as_tensor(other, self, op="matmul"))
+        return _binary(arithmetic.matmul_op, self, as_tensor(other, self, op="matmul"))
 
     # -- comparisons (bool results, no grad) --------------------------------------
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(comparison.eq, self, other)
+        return _compare(comparison.eq_op, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(comparison.ne, self, other)
+        return _compare(comparison.ne_op, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _compare(comparison.lt, self, other)
+        return _compare(comparison.lt_op, self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _compare(comparison.le, self, other)
+        return _compare(comparison.le_op, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _compare(comparison.gt, self, other)
+        return _compare(comparison.gt_op, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _compare(comparison.ge, self, other)
+        return _compare(comparison.ge_op, self, other)
 
     # -- elementwise --------------------------------------------------------------
 
     def exp(self) -> Tensor:
         """Elementwise ``e ** x``."""
-        return apply(elementwise.exp, self)
+        return apply(elementwise.exp_op, self)
 
     def log(self) -> Tensor:
         """Elementwise natural log."""
-        return apply(elementwise.log, self)
+        return apply(elementwise.log_op, self)
 
     def sqrt(self) -> Tensor:
         """Elementwise square root."""
-        return apply(elementwise.sqrt, self)
+        return apply(elementwise.sqrt_op, self)
 
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent."""
-        return apply(elementwise.tanh, self)
+        return apply(elementwise.tanh_op, self)
 
     def abs(self) -> Tensor:
         """Elementwise absolute value."""
-        return apply(elementwise.abs_, self)
+        return apply(elementwise.abs_op, self)
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         """Clamp into ``[min, max]`` (PyTorch's ``clamp``)."""
         _check_number("clip", "min", min, optional=True)
         _check_number("clip", "max", max, optional=True)
-        return apply(elementwise.clip, self, min=min, max=max)
+        return apply(elementwise.clip_op, self, min=min, max=max)
 
     clamp = clip
 
@@ -289,15 +289,15 @@ class Tensor:
 
     def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Sum over ``dim`` (an int, several ints, or None for all)."""
-        return apply(reductions.sum_, self, dim=_axes("sum", self, dim), keepdim=bool(keepdim))
+        return apply(reductions.sum_op, self, dim=_axes("sum", self, dim), keepdim=bool(keepdim))
 
     def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Mean over ``dim``."""
-        return apply(reductions.mean, self, dim=_axes("mean", self, dim), keepdim=bool(keepdim))
+        return apply(reductions.mean_op, self, dim=_axes("mean", self, dim), keepdim=bool(keepdim))
 
     def max(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         """Largest values over ``dim`` (values only, a Tensor)."""
-        return apply(reductions.max_, self, dim=_axes("max", self, dim), keepdim=bool(keepdim))
+        return apply(reductions.max_op, self, dim=_axes("max", self, dim), keepdim=bool(keepdim))
 
     def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
         """Variance over ``dim``; ``correction=1`` is unbiased (PyTorch's default)."""
@@ -309,14 +309,14 @@ class Tensor:
             raise ValueError(f"var: correction must be a non-negative int, got {correction!r}")
         axes = _axes("var", self, dim)
         return apply(
-            reductions.var, self, dim=axes, keepdim=bool(keepdim), correction=int(correction)
+            reductions.var_op, self, dim=axes, keepdim=bool(keepdim), correction=int(correction)
         )
 
     # -- shape --------------------------------------------------------------------
 
     def reshape(self, *shape: int) -> Tensor:
         """Same elements in a new shape; ``reshape(2, 3)`` or ``reshape((2, 3))``."""
-        return apply(shape_ops.reshape, self, shape=parse_shape("reshape", shape))
+        return apply(shape_ops.reshape_op, self, shape=parse_shape("reshape", shape))
 
     view = reshape
 
@@ -325,14 +325,14 @@ class Tensor:
         if self.data.ndim < 2 and (dim0, dim1) == (-2, -1):
             raise ValueError(f"transpose: needs at least 2 dims, got shape {self.shape}")
         d0, d1 = _dim("transpose", self, dim0), _dim("transpose", self, dim1)
-        return apply(shape_ops.transpose, self, dim0=d0, dim1=d1)
+        return apply(shape_ops.transpose_op, self, dim0=d0, dim1=d1)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (NumPy's and PyTorch's name)
         """Transpose of a 2-D tensor."""
         if self.ndim != 2:
             raise ValueError(f"T: expects a 2-D tensor, got shape {self.shape}; use permute")
-        return apply(shape_ops.transpose, self, dim0=0, dim1=1)
+        return apply(shape_ops.transpose_op, self, dim0=0, dim1=1)
 
     def permute(self, *dims: int) -> Tensor:
         """Reorder all dims: ``permute(0, 2, 1)``."""
@@ -343,7 +343,7 @@ class Tensor:
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dims of "
                 f"shape {self.shape}"
             )
-        return apply(shape_ops.permute, self, dims=axes)
+        return apply(shape_ops.permute_op, self, dims=axes)
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dim of size 1 at ``dim`` (``-1`` appends)."""
@@ -352,7 +352,7 @@ class Tensor:
             axis = dim % ndim
         else:
             axis = normalize_dim("unsqueeze", dim, self.ndim, self.shape, extra=1)
-        return apply(shape_ops.unsqueeze, self, dim=axis)
+        return apply(shape_ops.unsqueeze_op, self, dim=axis)
 
     def squeeze(self, dim: Dim = None) -> Tensor:
         """Drop dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
@@ -361,7 +361,7 @@ class Tensor:
         else:
             axes = normalize_dims("squeeze", dim, self.ndim, self.shape) or ()
             dims = tuple(i for i in axes if self.shape[i] == 1)
-        return apply(shape_ops.squeeze, self, dims=dims)
+        return apply(shape_ops.squeeze_op, self, dims=dims)
 
     def expand(self, *sizes: int) -> Tensor:
         """Broadcast to a larger shape without copying; -1 keeps a dim's size."""
@@ -372,7 +372,7 @@ class Tensor:
         target = tuple(
             self.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(sizes)
         )
-        return apply(shape_ops.expand, self, shape=target)
+        return apply(shape_ops.expand_op, self, shape=target)
 
     def split(
         self, split_size_or_sections: int | Sequence[int], dim: int = 0
@@ -385,7 +385,7 @@ class Tensor:
     # -- indexing -----------------------------------------------------------------
 
     def __getitem__(self, index: Any) -> Tensor:
-        return apply(indexing.getitem, self, index=_index_arrays(index))
+        return apply(indexing.getitem_op, self, index=_index_arrays(index))
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """Replace entries where the boolean ``mask`` is True with ``value``."""
@@ -398,7 +398,7 @@ class Tensor:
                 f"masked_fill: value {value!r} does not fit the integer tensor of dtype "
                 f"{self.dtype} (it would be truncated)"
             )
-        return apply(indexing.masked_fill, self, mask=mask_array, value=value)
+        return apply(indexing.masked_fill_op, self, mask=mask_array, value=value)
 
 
 # A callable that sees every op before it runs (gradstack.autograd.profile installs one);

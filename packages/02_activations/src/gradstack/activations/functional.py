@@ -39,12 +39,12 @@ def check_approximate(approximate: object) -> str:
 
 def relu(x: Tensor) -> Tensor:
     """``max(x, 0)`` elementwise; the gradient at 0 is 0, as in PyTorch."""
-    return apply(ops.relu, check_tensor("relu", x, allow_integer=True))
+    return apply(ops.relu_op, check_tensor("relu", x, allow_integer=True))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))`` elementwise, stable at any magnitude."""
-    return apply(ops.sigmoid, check_tensor("sigmoid", x))
+    return apply(ops.sigmoid_op, check_tensor("sigmoid", x))
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -55,16 +55,16 @@ def tanh(x: Tensor) -> Tensor:
 def gelu(x: Tensor, approximate: str = "tanh") -> Tensor:
     """Gaussian error linear unit ``x Phi(x)``; ``approximate="tanh"`` (default) or ``"none"``."""
     approximate = check_approximate(approximate)
-    return apply(ops.gelu, check_tensor("gelu", x), approximate=approximate)
+    return apply(ops.gelu_op, check_tensor("gelu", x), approximate=approximate)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """Probabilities along ``dim``: ``exp(x) / sum(exp(x))``, overflow-free."""
     x = check_tensor("softmax", x)
-    return apply(ops.softmax, x, dim=check_dim("softmax", x, dim))
+    return apply(ops.softmax_op, x, dim=check_dim("softmax", x, dim))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """Log-probabilities along ``dim``: ``x - logsumexp(x)``, overflow-free."""
     x = check_tensor("log_softmax", x)
-    return apply(ops.log_softmax, x, dim=check_dim("log_softmax", x, dim))
+    return apply(ops.log_softmax_op, x, dim=check_dim("log_softmax", x, dim))

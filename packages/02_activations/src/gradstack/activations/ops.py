@@ -18,7 +18,7 @@ GELU_APPROXIMATIONS = ("tanh", "none")
 
 
 @register_op("relu")
-def relu(a: np.ndarray) -> tuple[np.ndarray, None]:
+def relu_op(a: np.ndarray) -> tuple[np.ndarray, None]:
     """``max(a, 0)`` elementwise, dtype kept; NaN passes through. Nothing saved: the rule only
     needs the sign of the input."""
     # HINT: NaN must stay NaN: a mask such as where(a > 0, a, 0) would turn it into 0.
@@ -28,7 +28,7 @@ def relu(a: np.ndarray) -> tuple[np.ndarray, None]:
 
 
 @register_op("sigmoid")
-def sigmoid(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sigmoid_op(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``s = 1 / (1 + exp(-a))`` elementwise, stable at any magnitude; saves ``s``."""
     # HINT: exp(-a) overflows for a < -89 in float32: use stable_sigmoid (stable.py). The rule's
     # HINT: derivative is s (1 - s): what should the forward save?
@@ -39,7 +39,7 @@ def sigmoid(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("gelu")
-def gelu(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
+def gelu_op(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
     """GELU ``x Phi(x)``, exact (``"none"``) or with the tanh approximation (GPT-2's).
 
     Exact: ``out = x Phi(x)`` with ``Phi(x) = (1 + erf(x / sqrt 2)) / 2``; saves ``Phi(x)``.
@@ -66,7 +66,7 @@ def gelu(a: np.ndarray, *, approximate: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("softmax")
-def softmax(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
+def softmax_op(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """``s = exp(a) / sum(exp(a))`` along ``dim``; saves ``s`` (the rule needs it)."""
     if a.size == 0:
         out = np.empty_like(a)
@@ -82,7 +82,7 @@ def softmax(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("log_softmax")
-def log_softmax(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
+def log_softmax_op(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """``a - log(sum(exp(a)))`` along ``dim`` (log-probabilities); saves the output."""
     if a.size == 0:
         out = np.empty_like(a)

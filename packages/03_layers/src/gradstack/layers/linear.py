@@ -41,7 +41,7 @@ def _check_linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) ->
 
 
 @register_op("linear")
-def linear_forward(
+def linear_op(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
 ) -> tuple[np.ndarray, None]:
     """``x @ weight.T + bias`` on arrays: x (..., in), weight (out, in), bias (out,) or None.
@@ -66,10 +66,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"linear: {name} must be a Tensor, got {type(value).__name__}")
     if bias is None:
-        return apply(linear_forward, x, weight)
+        return apply(linear_op, x, weight)
     if not isinstance(bias, Tensor):
         raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
-    return apply(linear_forward, x, weight, bias)
+    return apply(linear_op, x, weight, bias)
 
 
 def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:

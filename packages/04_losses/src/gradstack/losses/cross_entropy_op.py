@@ -56,7 +56,7 @@ def _valid_rows(target: np.ndarray, ignore_index: int, classes: int) -> np.ndarr
 
 
 @register_op("cross_entropy")
-def cross_entropy(
+def cross_entropy_op(
     logits: np.ndarray,
     *,
     target: np.ndarray,

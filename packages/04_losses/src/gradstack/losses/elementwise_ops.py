@@ -19,7 +19,7 @@ BCE_LOG_FLOOR = -100.0
 
 
 @register_op("mse_loss")
-def mse_loss(
+def mse_loss_op(
     input: np.ndarray, target: np.ndarray, *, reduction: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(input - target)**2``, reduced; saves the difference for the gradient ``2 diff``."""
@@ -55,7 +55,7 @@ def check_probabilities(p: np.ndarray) -> None:
 
 
 @register_op("binary_cross_entropy")
-def binary_cross_entropy(
+def binary_cross_entropy_op(
     input: np.ndarray, target: np.ndarray, *, reduction: str
 ) -> tuple[np.ndarray, None]:
     """``-(y log p + (1 - y) log(1 - p))`` with both logs clamped at -100, reduced."""
@@ -69,7 +69,7 @@ def binary_cross_entropy(
 
 
 @register_op("binary_cross_entropy_with_logits")
-def binary_cross_entropy_with_logits(
+def binary_cross_entropy_with_logits_op(
     input: np.ndarray, target: np.ndarray, *, reduction: str
 ) -> tuple[np.ndarray, None]:
     """``max(x, 0) - x y + log1p(exp(-|x|))``: BCE of ``sigmoid(x)``, stable for any x."""

@@ -22,7 +22,7 @@ def mse_loss(input: Tensor, target: Any, *, reduction: str = "mean") -> Tensor:
     reduction = check_reduction("mse_loss", reduction)
     input = check_input("mse_loss", input)
     target = check_float_target("mse_loss", input, target)
-    return apply(elementwise_ops.mse_loss, input, target, reduction=reduction)
+    return apply(elementwise_ops.mse_loss_op, input, target, reduction=reduction)
 
 
 def cross_entropy(
@@ -45,7 +45,7 @@ def cross_entropy(
     input = check_input("cross_entropy", input)
     indices = check_class_target(input, target)
     return apply(
-        cross_entropy_op.cross_entropy,
+        cross_entropy_op.cross_entropy_op,
         input,
         target=indices,
         ignore_index=ignore_index,
@@ -59,7 +59,7 @@ def binary_cross_entropy(input: Tensor, target: Any, *, reduction: str = "mean")
     reduction = check_reduction("binary_cross_entropy", reduction)
     input = check_input("binary_cross_entropy", input)
     target = check_float_target("binary_cross_entropy", input, target)
-    return apply(elementwise_ops.binary_cross_entropy, input, target, reduction=reduction)
+    return apply(elementwise_ops.binary_cross_entropy_op, input, target, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -71,5 +71,5 @@ def binary_cross_entropy_with_logits(
     input = check_input(op, input)
     target = check_float_target(op, input, target)
     return apply(
-        elementwise_ops.binary_cross_entropy_with_logits, input, target, reduction=reduction
+        elementwise_ops.binary_cross_entropy_with_logits_op, input, target, reduction=reduction
     )

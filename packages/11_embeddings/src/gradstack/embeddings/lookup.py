@@ -18,7 +18,7 @@ from gradstack.tensor import Node, Tensor, apply, register_op
 
 
 @register_op("embedding")
-def embedding_forward(weight: np.ndarray, *, indices: np.ndarray) -> tuple[np.ndarray, None]:
+def embedding_op(weight: np.ndarray, *, indices: np.ndarray) -> tuple[np.ndarray, None]:
     """Rows ``weight[indices]``: output shape ``indices.shape + (embedding_dim,)``."""
     # HINT: the indices are already checked (check_indices); the output is indices.shape + (D,), a
     # HINT: copy that the rule need not see: save nothing.
@@ -85,4 +85,4 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
 
 def lookup_rows(index_array: np.ndarray, weight: Tensor) -> Tensor:
     """Apply the op to indices already checked by ``check_indices`` (no second pass)."""
-    return apply(embedding_forward, weight, indices=index_array)
+    return apply(embedding_op, weight, indices=index_array)

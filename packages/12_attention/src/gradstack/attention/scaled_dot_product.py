@@ -60,7 +60,7 @@ def softmax_over_keys(scores: np.ndarray) -> np.ndarray:
 
 
 @register_op(OP)
-def attention_forward(
+def scaled_dot_product_attention_op(
     q: np.ndarray,
     k: np.ndarray,
     v: np.ndarray,
@@ -97,7 +97,7 @@ def attention_forward(
 
 
 @register_rule(OP)
-def attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
+def scaled_dot_product_attention_backward(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
     """Gradients (dq, dk, dv) from g (..., Lq, dv) and the saved (P, keep)."""
     # HINT: node.inputs are the q, k, v Tensors (use .data), node.attrs the forward's keyword
     # HINT: arguments. Redo the dropout on P to get W, as in the forward. The softmax's
@@ -176,7 +176,7 @@ def scaled_dot_product_attention(
     if not isinstance(is_causal, (bool, np.bool_)):
         raise TypeError(f"{OP}: is_causal must be True or False, got {is_causal!r}")
     return apply(
-        attention_forward,
+        scaled_dot_product_attention_op,
         q,
         k,
         v,

@@ -34,7 +34,7 @@ def normalized_axes(ndim: int) -> tuple[int, ...]:
 
 
 @register_op("layer_norm")
-def layer_norm_forward(
+def layer_norm_op(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, *, ndim: int, eps: float
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """y = xhat · gamma + beta over the last ``ndim`` dims; saves (xhat, rstd) for the rule."""
@@ -53,7 +53,7 @@ def layer_norm_forward(
 
 
 @register_rule("layer_norm")
-def layer_norm_rule(g: np.ndarray, node: Node) -> tuple:
+def layer_norm_backward(g: np.ndarray, node: Node) -> tuple:
     """Gradients (dx, dgamma, dbeta) from g (x's shape) and the saved (xhat, rstd)."""
     # HINT: the engine sums a gradient over the dims its input was broadcast along, so the
     # HINT: gamma and beta gradients may keep x's shape. In dx, both means are over the
@@ -106,7 +106,7 @@ def layer_norm(
     beta = Tensor(np.zeros(shape, dtype=x.dtype)) if bias is None else bias
     _check_shape("weight (gamma)", gamma, shape, x)
     _check_shape("bias (beta)", beta, shape, x)
-    return apply(layer_norm_forward, x, gamma, beta, ndim=len(shape), eps=float(eps))
+    return apply(layer_norm_op, x, gamma, beta, ndim=len(shape), eps=float(eps))
 
 
 def normalize_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:

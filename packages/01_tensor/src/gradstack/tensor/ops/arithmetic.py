@@ -28,13 +28,13 @@ def elementwise_binary(name: str, ufunc: np.ufunc, differentiable: bool = True):
     return register_op(name, differentiable=differentiable)(forward)
 
 
-add = elementwise_binary("add", np.add)
-sub = elementwise_binary("sub", np.subtract)
-mul = elementwise_binary("mul", np.multiply)
+add_op = elementwise_binary("add", np.add)
+sub_op = elementwise_binary("sub", np.subtract)
+mul_op = elementwise_binary("mul", np.multiply)
 
 
 @register_op("div")
-def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
+def div_op(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """True division; integer operands give float32, never float64."""
     try:
         # HINT: with two integer operands NumPy's true division gives float64; the lines below cast
@@ -50,7 +50,7 @@ def div(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
 
 
 @register_op("pow")
-def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pow_op(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``a ** b``; the result is saved because both gradients use it."""
     try:
         # HINT: 0 ** -1 and (-8) ** (1/3) give inf and NaN with NumPy's RuntimeWarning, as in NumPy:
@@ -64,7 +64,7 @@ def pow_(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("neg")
-def neg(a: np.ndarray) -> tuple[np.ndarray, None]:
+def neg_op(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Unary minus (booleans have none: use ``~`` on the array, or ``1 - mask``)."""
     try:
         # HINT: a bool array has no unary minus: let NumPy's TypeError through, the except below
@@ -93,7 +93,7 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ValueError:
 
 
 @register_op("matmul")
-def matmul(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
+def matmul_op(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, None]:
     """``np.matmul`` for every rank: 1-D vectors, 2-D matrices, broadcast batch dims."""
     try:
         # HINT: one NumPy call covers 1-D vectors, 2-D matrices and broadcast batch dims (..., n, k)

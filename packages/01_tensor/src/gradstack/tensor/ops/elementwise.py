@@ -13,7 +13,7 @@ def _floating(a: np.ndarray) -> np.ndarray:
 
 
 @register_op("exp")
-def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def exp_op(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``e ** a``; saves the output, which is also its derivative."""
     # HINT: integer input computes in float32 (_floating), not NumPy's float64. What does the rule
     # HINT: need that you already have?
@@ -24,7 +24,7 @@ def exp(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("log")
-def log(a: np.ndarray) -> tuple[np.ndarray, None]:
+def log_op(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Natural logarithm: ``-inf`` at 0 and NaN below, with NumPy's RuntimeWarning."""
     # HINT: integer input computes in float32 (_floating). log(0) = -inf and log(-1) = NaN with
     # HINT: NumPy's warning, as documented; the rule needs only the input.
@@ -34,7 +34,7 @@ def log(a: np.ndarray) -> tuple[np.ndarray, None]:
 
 
 @register_op("sqrt")
-def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sqrt_op(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Square root; saves the output for the derivative ``1 / (2 sqrt(a))``."""
     # HINT: integer input computes in float32 (_floating); save the value d sqrt(a) = 1 / (2
     # HINT: sqrt(a)) reuses.
@@ -45,7 +45,7 @@ def sqrt(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("tanh")
-def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def tanh_op(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hyperbolic tangent; saves the output for the derivative ``1 - tanh**2``."""
     # HINT: integer input computes in float32 (_floating); save the value d tanh(a) = 1 - tanh(a)**2
     # HINT: reuses.
@@ -56,7 +56,7 @@ def tanh(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_op("abs")
-def abs_(a: np.ndarray) -> tuple[np.ndarray, None]:
+def abs_op(a: np.ndarray) -> tuple[np.ndarray, None]:
     """Absolute value (its gradient at 0 is 0, as in PyTorch)."""
     # HINT: nothing to save: the rule needs only the sign of the input.
     # BEGIN SOLUTION
@@ -65,7 +65,7 @@ def abs_(a: np.ndarray) -> tuple[np.ndarray, None]:
 
 
 @register_op("clip")
-def clip(a: np.ndarray, *, min: float | None, max: float | None) -> tuple[np.ndarray, None]:  # noqa: A002
+def clip_op(a: np.ndarray, *, min: float | None, max: float | None) -> tuple[np.ndarray, None]:  # noqa: A002
     """Clamp into ``[min, max]``; either bound may be None."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
@@ -81,6 +81,6 @@ def clip(a: np.ndarray, *, min: float | None, max: float | None) -> tuple[np.nda
 
 
 @register_op("astype")
-def astype(a: np.ndarray, *, dtype: np.dtype) -> tuple[np.ndarray, None]:
+def astype_op(a: np.ndarray, *, dtype: np.dtype) -> tuple[np.ndarray, None]:
     """Cast to another dtype (the gradient is cast back to the input's dtype)."""
     return a.astype(dtype, copy=False), None

@@ -11,7 +11,7 @@ from ..registry import register_op
 
 
 @register_op("getitem")
-def getitem(a: np.ndarray, *, index: Any) -> tuple[np.ndarray, None]:
+def getitem_op(a: np.ndarray, *, index: Any) -> tuple[np.ndarray, None]:
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     try:
         # HINT: NumPy's own indexing accepts every index this op does (ints, slices, None, Ellipsis,
@@ -33,7 +33,7 @@ def _describe(index: Any) -> str:
 
 
 @register_op("masked_fill")
-def masked_fill(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.ndarray, None]:
+def masked_fill_op(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.ndarray, None]:
     """Put ``value`` where ``mask`` is True; the mask broadcasts to ``a``, never the reverse."""
     try:
         shape = np.broadcast_shapes(a.shape, mask.shape)
@@ -52,7 +52,7 @@ def masked_fill(a: np.ndarray, *, mask: np.ndarray, value: float) -> tuple[np.nd
 
 
 @register_op("where")
-def where(a: np.ndarray, b: np.ndarray, *, condition: np.ndarray) -> tuple[np.ndarray, None]:
+def where_op(a: np.ndarray, b: np.ndarray, *, condition: np.ndarray) -> tuple[np.ndarray, None]:
     """``a`` where ``condition`` is True, else ``b``, all three broadcast together."""
     try:
         # HINT: condition, a and b broadcast together; the rule needs only the condition (an

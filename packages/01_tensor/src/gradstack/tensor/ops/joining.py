@@ -23,7 +23,7 @@ def _check_shapes(op: str, arrays: tuple[np.ndarray, ...], dim: int, same_size: 
 
 
 @register_op("cat")
-def cat(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
+def cat_op(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """Concatenate along an existing dim; saves the sizes to split the gradient back."""
     _check_shapes("cat", arrays, dim, same_size=False)
     # HINT: the rule splits the gradient back at the inputs' boundaries: save what it needs to find
@@ -34,7 +34,7 @@ def cat(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, tuple[int, ...]]:
 
 
 @register_op("stack")
-def stack(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, None]:
+def stack_op(*arrays: np.ndarray, dim: int) -> tuple[np.ndarray, None]:
     """Stack along a new dim; every input must have the same shape."""
     _check_shapes("stack", arrays, dim, same_size=True)
     # HINT: the shapes are checked above; the rule slices the gradient along dim and needs nothing

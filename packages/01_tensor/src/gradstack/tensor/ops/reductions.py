@@ -22,7 +22,7 @@ def _count(a: np.ndarray, dim: tuple[int, ...] | None) -> int:
 
 
 @register_op("sum")
-def sum_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
+def sum_op(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Sum over ``dim`` (all dims when None); float32 stays float32."""
     # HINT: dim is None or a tuple of axes, which NumPy takes as it is; float32 must stay float32.
     # BEGIN SOLUTION
@@ -31,7 +31,9 @@ def sum_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
 
 
 @register_op("mean")
-def mean(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
+def mean_op(
+    a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool
+) -> tuple[np.ndarray, None]:
     """Mean over ``dim`` (all dims when None); integer input gives float32."""
     if a.size == 0 and _count(a, dim) == 0:
         raise ValueError(f"mean: cannot take the mean over no elements (dim {dim} of {a.shape})")
@@ -44,7 +46,7 @@ def mean(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
 
 
 @register_op("max")
-def max_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
+def max_op(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[np.ndarray, None]:
     """Largest value over ``dim``; ties share the gradient equally (like ``torch.amax``)."""
     try:
         # HINT: an empty reduction raises ValueError in NumPy: the except below rewords it.
@@ -58,7 +60,7 @@ def max_(a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool) -> tuple[
 
 
 @register_op("var")
-def var(
+def var_op(
     a: np.ndarray, *, dim: tuple[int, ...] | None, keepdim: bool, correction: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Variance with ``correction`` (1: unbiased, PyTorch's default; 0: biased).

@@ -12,7 +12,7 @@ from ..registry import register_op
 
 
 @register_op("reshape")
-def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
+def reshape_op(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Same elements, new shape (one size may be -1)."""
     try:
         # HINT: return a view whenever NumPy can (no copy); a bad shape's ValueError is reworded
@@ -27,7 +27,7 @@ def reshape(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]
 
 
 @register_op("transpose")
-def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
+def transpose_op(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]:
     """Swap two dims (already normalized by the caller)."""
     # HINT: a view, not a copy: writing to the result writes to the input.
     # BEGIN SOLUTION
@@ -36,7 +36,7 @@ def transpose(a: np.ndarray, *, dim0: int, dim1: int) -> tuple[np.ndarray, None]
 
 
 @register_op("permute")
-def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
+def permute_op(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Reorder all dims (``dims`` is a permutation, checked by the caller)."""
     # HINT: a view, not a copy; dims is already a checked permutation.
     # BEGIN SOLUTION
@@ -45,7 +45,7 @@ def permute(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
 
 
 @register_op("unsqueeze")
-def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
+def unsqueeze_op(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
     """Insert a dim of size 1 at ``dim`` (a ``None`` index: always a view)."""
     # HINT: always a view, also for dim == a.ndim (a new last dim).
     # BEGIN SOLUTION
@@ -54,7 +54,7 @@ def unsqueeze(a: np.ndarray, *, dim: int) -> tuple[np.ndarray, None]:
 
 
 @register_op("squeeze")
-def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
+def squeeze_op(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Drop the given dims, each of size 1 (chosen by the caller)."""
     # HINT: with no dim to drop, still return a new array object (a view of a), never a itself.
     # BEGIN SOLUTION
@@ -63,7 +63,7 @@ def squeeze(a: np.ndarray, *, dims: tuple[int, ...]) -> tuple[np.ndarray, None]:
 
 
 @register_op("expand")
-def expand(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
+def expand_op(a: np.ndarray, *, shape: tuple[int, ...]) -> tuple[np.ndarray, None]:
     """Broadcast to ``shape`` as a read-only view (no copy)."""
     try:
         # HINT: no copy: a read-only broadcast view; an impossible shape's ValueError is reworded

@@ -22,7 +22,7 @@ from ..registry import register_rule
 
 
 @register_rule("relu")
-def relu(g: np.ndarray, node: Node) -> tuple:
+def relu_backward(g: np.ndarray, node: Node) -> tuple:
     """d relu(x) = g where x > 0, else 0 (0 at x = 0, as in PyTorch)."""
     # HINT: g * (x > 0) looks equivalent but is not: a NaN or inf in g at an inactive unit
     # HINT: would leak NaN (inf * 0). Keep g's dtype.
@@ -33,7 +33,7 @@ def relu(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("sigmoid")
-def sigmoid(g: np.ndarray, node: Node) -> tuple:
+def sigmoid_backward(g: np.ndarray, node: Node) -> tuple:
     """d sigmoid(x) = g s (1 - s), with the saved output s."""
     # HINT: the forward saved s: no exp needed here. Check the formula by differentiating
     # HINT: 1 / (1 + exp(-x)) once by hand.
@@ -44,7 +44,7 @@ def sigmoid(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("gelu")
-def gelu(g: np.ndarray, node: Node) -> tuple:
+def gelu_backward(g: np.ndarray, node: Node) -> tuple:
     """d gelu(x): exact ``Phi(x) + x phi(x)``; tanh form, with ``t`` the saved tanh term,
     ``(1 + t) / 2 + x / 2 (1 - t**2) K (1 + 3 C x**2)``."""
     # HINT: Phi(x) and t are node.saved; phi is normal_pdf. Where |x| >= GELU_TANH_SATURATION,
@@ -64,7 +64,7 @@ def gelu(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("softmax")
-def softmax(g: np.ndarray, node: Node) -> tuple:
+def softmax_backward(g: np.ndarray, node: Node) -> tuple:
     """d softmax = (g - sum(g s)) s along the dim, with the saved output s."""
     # HINT: the Jacobian diag(s) - s s^T is never built: multiply it by g in closed form. The
     # HINT: sum runs along node.attrs["dim"] with keepdims, so it broadcasts back.
@@ -76,7 +76,7 @@ def softmax(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("log_softmax")
-def log_softmax(g: np.ndarray, node: Node) -> tuple:
+def log_softmax_backward(g: np.ndarray, node: Node) -> tuple:
     """d log_softmax = g - softmax sum(g) along the dim; softmax = exp(saved log-probs)."""
     # HINT: the saved output is log-probabilities, at most 0, so exp of it cannot overflow.
     # BEGIN SOLUTION

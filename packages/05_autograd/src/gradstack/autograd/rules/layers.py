@@ -15,7 +15,7 @@ from ..registry import register_rule
 
 
 @register_rule("linear")
-def linear(g: np.ndarray, node: Node) -> tuple:
+def linear_backward(g: np.ndarray, node: Node) -> tuple:
     """With g = dL/dy (..., out): gx = g @ W (..., in); gW = sum over every batch position of
     gᵀ x, (out, in); gb = g summed over every batch position, (out,).
 

@@ -29,7 +29,7 @@ def _weight(g: np.ndarray, node: Node, count: int) -> np.ndarray:
 
 
 @register_rule("mse_loss")
-def mse_loss(g: np.ndarray, node: Node) -> tuple:
+def mse_loss_backward(g: np.ndarray, node: Node) -> tuple:
     """d (x - y)**2 = 2 (x - y) for the input, minus that for the target."""
     # HINT: _weight turns g into the per-element weight (divided by the count for a mean);
     # HINT: return None for an input that does not need its gradient.
@@ -42,7 +42,7 @@ def mse_loss(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("binary_cross_entropy")
-def binary_cross_entropy(g: np.ndarray, node: Node) -> tuple:
+def binary_cross_entropy_backward(g: np.ndarray, node: Node) -> tuple:
     """d/dp = (p - y) / max(p (1 - p), 1e-12) (PyTorch's); d/dy = log(1 - p) - log p, clamped."""
     # HINT: at p = 0 or 1 the exact p (1 - p) is 0: the floor BCE_GRAD_EPSILON keeps the slope
     # HINT: finite. The target's gradient uses the same clamped logs as the forward.
@@ -61,7 +61,7 @@ def binary_cross_entropy(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("binary_cross_entropy_with_logits")
-def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
+def binary_cross_entropy_with_logits_backward(g: np.ndarray, node: Node) -> tuple:
     """d/dx = sigmoid(x) - y; d/dy = -x."""
     # HINT: the sigmoid must be the stable one (stable_sigmoid): the logits can be huge.
     # BEGIN SOLUTION
@@ -75,7 +75,7 @@ def binary_cross_entropy_with_logits(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("cross_entropy")
-def cross_entropy(g: np.ndarray, node: Node) -> tuple:
+def cross_entropy_backward(g: np.ndarray, node: Node) -> tuple:
     """d/dx = (softmax(x) - q) * w per row, q = (1 - eps) onehot(target) + eps / C.
 
     ``w`` is the row's weight: g per row for ``"none"``, else ``_weight`` (g, or g / count

@@ -23,7 +23,7 @@ def _inputs(node: Node) -> list[np.ndarray]:
 
 
 @register_rule("add")
-def add(g: np.ndarray, node: Node) -> tuple:
+def add_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a + b) = (g, g)."""
     # HINT: broadcasting is not your concern here: the engine sums each gradient back to its input's
     # HINT: shape.
@@ -33,7 +33,7 @@ def add(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("sub")
-def sub(g: np.ndarray, node: Node) -> tuple:
+def sub_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a - b) = (g, -g)."""
     # HINT: skip work nobody needs: node.needs_input_grad says which inputs want a gradient (None
     # HINT: for the others).
@@ -43,7 +43,7 @@ def sub(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("mul")
-def mul(g: np.ndarray, node: Node) -> tuple:
+def mul_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a * b) = (g b, g a)."""
     # HINT: each input's gradient uses the other input's value; return None for an input whose
     # HINT: node.needs_input_grad entry is False.
@@ -55,7 +55,7 @@ def mul(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("div")
-def div(g: np.ndarray, node: Node) -> tuple:
+def div_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a / b) = (g / b, -g a / b²)."""
     # HINT: derive d/db of a / b = a b**-1 with the power rule; compute each gradient only when
     # HINT: needed.
@@ -69,7 +69,7 @@ def div(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("pow")
-def pow_(g: np.ndarray, node: Node) -> tuple:
+def pow_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a ** b) = (g b a^(b-1), g a^b log a); the log term is 0 where a <= 0."""
     # HINT: d/db of a**b is a**b log(a), undefined for a <= 0: take that term as 0 there (PyTorch's
     # HINT: choice), without a log warning. The forward saved a**b.
@@ -86,7 +86,7 @@ def pow_(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("neg")
-def neg(g: np.ndarray, node: Node) -> tuple:
+def neg_backward(g: np.ndarray, node: Node) -> tuple:
     """d(-a) = -g."""
     # HINT: a rule returns a tuple with one gradient per input, also when there is one input.
     # BEGIN SOLUTION
@@ -95,7 +95,7 @@ def neg(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("matmul")
-def matmul(g: np.ndarray, node: Node) -> tuple:
+def matmul_backward(g: np.ndarray, node: Node) -> tuple:
     """d(a @ b) = (g @ bᵀ, aᵀ @ g), transposing the last two dims, for every rank.
 
     1-D operands are promoted to matrices as np.matmul does (a to a row, b to a column) and
@@ -130,7 +130,7 @@ def matmul(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("exp")
-def exp(g: np.ndarray, node: Node) -> tuple:
+def exp_backward(g: np.ndarray, node: Node) -> tuple:
     """d(e^a) = g e^a (the saved output)."""
     # HINT: the derivative of e**a is e**a itself, which the forward saved: do not recompute it.
     # BEGIN SOLUTION
@@ -139,7 +139,7 @@ def exp(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("log")
-def log(g: np.ndarray, node: Node) -> tuple:
+def log_backward(g: np.ndarray, node: Node) -> tuple:
     """d(log a) = g / a."""
     # HINT: no value was saved: the derivative needs only the input.
     # BEGIN SOLUTION
@@ -148,7 +148,7 @@ def log(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("sqrt")
-def sqrt(g: np.ndarray, node: Node) -> tuple:
+def sqrt_backward(g: np.ndarray, node: Node) -> tuple:
     """d(sqrt a) = g / (2 sqrt a)."""
     # HINT: reuse the saved output rather than calling sqrt again.
     # BEGIN SOLUTION
@@ -158,7 +158,7 @@ def sqrt(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("tanh")
-def tanh(g: np.ndarray, node: Node) -> tuple:
+def tanh_backward(g: np.ndarray, node: Node) -> tuple:
     """d(tanh a) = g (1 - tanh² a)."""
     # HINT: reuse the saved output: the derivative is written in tanh(a) itself.
     # BEGIN SOLUTION
@@ -168,7 +168,7 @@ def tanh(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("abs")
-def abs_(g: np.ndarray, node: Node) -> tuple:
+def abs_backward(g: np.ndarray, node: Node) -> tuple:
     """d|a| = g sign(a) (0 at 0)."""
     # HINT: |a| has no derivative at 0; PyTorch uses 0 there, and so must you.
     # BEGIN SOLUTION
@@ -177,7 +177,7 @@ def abs_(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("clip")
-def clip(g: np.ndarray, node: Node) -> tuple:
+def clip_backward(g: np.ndarray, node: Node) -> tuple:
     """Gradient passes where min <= a <= max (inclusive, as in PyTorch), else 0."""
     # HINT: the bounds are inclusive (a value equal to a bound gets the gradient, as in PyTorch),
     # HINT: and a bound that is None limits nothing. Keep g's dtype.
@@ -193,7 +193,7 @@ def clip(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("astype")
-def astype(g: np.ndarray, node: Node) -> tuple:
+def astype_backward(g: np.ndarray, node: Node) -> tuple:
     """The gradient is cast back to the input's dtype."""
     # HINT: the gradient flows back in the dtype of the input, not of the output.
     # BEGIN SOLUTION
@@ -223,7 +223,7 @@ def _count(node: Node) -> int:
 
 
 @register_rule("sum")
-def sum_(g: np.ndarray, node: Node) -> tuple:
+def sum_backward(g: np.ndarray, node: Node) -> tuple:
     """Every element receives the gradient of its sum (a broadcast, not a copy)."""
     # HINT: g has the reduced shape: put the reduced dims back as size 1 (_keep_dims) so it
     # HINT: broadcasts; a read-only broadcast view is enough, no copy.
@@ -233,7 +233,7 @@ def sum_(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("mean")
-def mean(g: np.ndarray, node: Node) -> tuple:
+def mean_backward(g: np.ndarray, node: Node) -> tuple:
     """Every element receives 1/N of the gradient of its mean."""
     # HINT: a mean is a sum divided by the number of elements averaged (_count); keep g's dtype (a
     # HINT: Python float scale would not change it, a float64 array would).
@@ -245,7 +245,7 @@ def mean(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("max")
-def max_(g: np.ndarray, node: Node) -> tuple:
+def max_backward(g: np.ndarray, node: Node) -> tuple:
     """The gradient goes to the maximal elements, shared equally among ties."""
     # HINT: only the maximal elements get the gradient, and several may tie: split it equally among
     # HINT: them, as PyTorch's amax does.
@@ -260,7 +260,7 @@ def max_(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("var")
-def var(g: np.ndarray, node: Node) -> tuple:
+def var_backward(g: np.ndarray, node: Node) -> tuple:
     """d var = g 2 (a - mean) / (N - correction)."""
     # HINT: the forward saved the centred input a - mean; the mean's own dependence on a drops out,
     # HINT: since the centred values sum to 0.
@@ -275,7 +275,7 @@ def var(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("reshape")
-def reshape(g: np.ndarray, node: Node) -> tuple:
+def reshape_backward(g: np.ndarray, node: Node) -> tuple:
     """Reshape the gradient back."""
     # HINT: a view op moves elements without changing them: its gradient moves them back.
     # BEGIN SOLUTION
@@ -284,7 +284,7 @@ def reshape(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("transpose")
-def transpose(g: np.ndarray, node: Node) -> tuple:
+def transpose_backward(g: np.ndarray, node: Node) -> tuple:
     """Swap the same two dims back."""
     # HINT: swapping two dims is its own inverse.
     # BEGIN SOLUTION
@@ -293,7 +293,7 @@ def transpose(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("permute")
-def permute(g: np.ndarray, node: Node) -> tuple:
+def permute_backward(g: np.ndarray, node: Node) -> tuple:
     """Apply the inverse permutation."""
     # HINT: undo the permutation with its inverse (np.argsort of a permutation is its inverse), not
     # HINT: with the permutation itself.
@@ -303,7 +303,7 @@ def permute(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("unsqueeze")
-def unsqueeze(g: np.ndarray, node: Node) -> tuple:
+def unsqueeze_backward(g: np.ndarray, node: Node) -> tuple:
     """Remove the inserted dim."""
     # HINT: undo it: the gradient has the extra size-1 dim at attrs['dim'].
     # BEGIN SOLUTION
@@ -312,7 +312,7 @@ def unsqueeze(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("squeeze")
-def squeeze(g: np.ndarray, node: Node) -> tuple:
+def squeeze_backward(g: np.ndarray, node: Node) -> tuple:
     """Restore the dropped size-1 dims."""
     # HINT: undo it: the input's shape still holds the dropped size-1 dims.
     # BEGIN SOLUTION
@@ -321,7 +321,7 @@ def squeeze(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("expand")
-def expand(g: np.ndarray, node: Node) -> tuple:
+def expand_backward(g: np.ndarray, node: Node) -> tuple:
     """The engine's ``sum_to_shape`` sums the expanded dims back."""
     # HINT: an expanded dim's gradient is a sum over it, which the engine's sum_to_shape already
     # HINT: does for every input.
@@ -345,7 +345,7 @@ def _is_basic(index: object) -> bool:
 
 
 @register_rule("getitem")
-def getitem(g: np.ndarray, node: Node) -> tuple:
+def getitem_backward(g: np.ndarray, node: Node) -> tuple:
     """Scatter the gradient back to the selected places; repeated indices add up."""
     # HINT: an integer array index may repeat an element (a[[0, 0]]): its gradients must add up, and
     # HINT: plain assignment out[index] = g would keep only one (np.add.at does not).
@@ -362,7 +362,7 @@ def getitem(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("masked_fill")
-def masked_fill(g: np.ndarray, node: Node) -> tuple:
+def masked_fill_backward(g: np.ndarray, node: Node) -> tuple:
     """Filled places get no gradient."""
     # HINT: the filled places no longer depend on the input, so their gradient is 0; keep g's dtype.
     # BEGIN SOLUTION
@@ -371,7 +371,7 @@ def masked_fill(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("where")
-def where(g: np.ndarray, node: Node) -> tuple:
+def where_backward(g: np.ndarray, node: Node) -> tuple:
     """The gradient goes to whichever input was chosen."""
     # HINT: each input gets the gradient only where it was chosen; compute each only when needed.
     # BEGIN SOLUTION
@@ -385,7 +385,7 @@ def where(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("cat")
-def cat(g: np.ndarray, node: Node) -> tuple:
+def cat_backward(g: np.ndarray, node: Node) -> tuple:
     """Split the gradient at the input boundaries."""
     # HINT: the forward saved each input's size along dim: split g at the running totals of those
     # HINT: sizes.
@@ -396,7 +396,7 @@ def cat(g: np.ndarray, node: Node) -> tuple:
 
 
 @register_rule("stack")
-def stack(g: np.ndarray, node: Node) -> tuple:
+def stack_backward(g: np.ndarray, node: Node) -> tuple:
     """Each input receives its slice of the gradient."""
     # HINT: stack added a new dim at attrs['dim']: input i is slice i along it; return a tuple.
     # BEGIN SOLUTION
