@@ -1,8 +1,8 @@
 """Throwaway copies of the reference checkout, made read-only, and their fingerprints.
 
 Every grading runs in a copy of what the tests need (the root ``pyproject.toml``,
-``conftest.py``, ``tox.ini`` and ``constraints.txt``, ``packages/``, ``tests/`` and
-``bench/``), never in the checkout: whatever the code
+``conftest.py``, ``tox.ini``, ``constraints.txt`` and ``README.md``, ``packages/``, ``tests/``,
+``bench/`` and ``.ci/``), never in the checkout: whatever the code
 under test writes lands in the copy and is thrown away with it. The copy is made
 read-only where the platform allows (a process of the same user can undo that: see
 docs/course.md, "Threat model"), and its fingerprint (a hash of every file) taken before
@@ -18,8 +18,10 @@ import stat
 from pathlib import Path
 
 # What the reference tests need from the checkout.
-REFERENCE_FILES = ("pyproject.toml", "conftest.py", "tox.ini", "constraints.txt")
-REFERENCE_FOLDERS = ("packages", "tests", "bench")
+# (README.md and .ci/ for the integration check that every package has its env, variable and
+# README row: tests/integration/test_package_list.py.)
+REFERENCE_FILES = ("pyproject.toml", "conftest.py", "tox.ini", "constraints.txt", "README.md")
+REFERENCE_FOLDERS = ("packages", "tests", "bench", ".ci")
 IGNORED = shutil.ignore_patterns(
     "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".hypothesis", ".tox", "*.egg-info",
     "build", "dist", ".benchmarks",
