@@ -84,7 +84,7 @@ def shards_for(batch_size: int, elements_per_row: int) -> int:
 
 
 @register_op("sharded_call")
-def _sharded_call_forward(*arrays: np.ndarray) -> tuple[np.ndarray, None]:
+def _sharded_call_op(*arrays: np.ndarray) -> tuple[np.ndarray, None]:
     """Not run through ``apply``: the node is built by ``sharded_call``."""
     raise RuntimeError("sharded_call: call gradstack.autograd.sharded_call, not apply")
 
@@ -113,7 +113,7 @@ def sharded_call(
 
 
 @register_rule("sharded_call")
-def _sharded_call_rule(grad_output: np.ndarray, node: Node) -> tuple[np.ndarray | None, ...]:
+def _sharded_call_backward(grad_output: np.ndarray, node: Node) -> tuple[np.ndarray | None, ...]:
     """Each shard's backward in its own thread; parameter gradients summed in shard order."""
     outputs, bounds = node.saved
     params = list(node.inputs)
