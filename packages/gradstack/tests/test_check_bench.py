@@ -14,8 +14,8 @@ def test_check_passes_for_every_module(cli: Any, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
     assert match and match.group(1) == match.group(2) and int(match.group(2)) > 50
-    for module in ("tensor", "activations", "layers", "losses", "embeddings", "attention",
-                   "transformer"):  # fmt: skip
+    for module in ("tensor", "activations", "layers", "losses", "autograd", "optim",
+                   "tokenization", "embeddings", "attention", "transformer"):  # fmt: skip
         assert re.search(rf"^{module}\s+\S.*✅", result.stdout, re.MULTILINE), module
     assert "❌" not in result.stdout and "not installed" not in result.stdout
 
@@ -23,7 +23,9 @@ def test_check_passes_for_every_module(cli: Any, tmp_path: Path) -> None:
 def test_check_without_torch(cli: Any, tmp_path: Path) -> None:
     result = cli.run("check", "--no-torch", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
-    assert "matches PyTorch" not in result.stdout
+    assert "matches PyTorch" not in result.stdout and "step = PyTorch" not in result.stdout
+    for component in ("retain_graph", "20,000-op chain", "step = formula", "BPE round trip"):
+        assert re.search(rf"^\w+\s+{component}\s.*✅", result.stdout, re.MULTILINE), component
 
 
 def test_bench_reports_milliseconds_and_tokens_per_second(cli: Any, tmp_path: Path) -> None:
@@ -69,6 +71,6 @@ def test_a_wrong_gradient_rule_fails_the_check(tmp_path: Path) -> None:
     )
     result = run_python(code, tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert re.search(r"^tensor\s+exp log sqrt tanh abs clip\s+❌.*analytic", result.stdout, re.M)
+    assert re.search(r"^tensor\s+elementwise\s+❌.*exp-batch.*analytic", result.stdout, re.M)
     match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
     assert match and int(match.group(1)) < int(match.group(2))

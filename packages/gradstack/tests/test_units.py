@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from gradstack.cli.checks.common import gradient_row
 from gradstack.cli.data import Batches, eval_windows, split_text, unigram_loss
 from gradstack.cli.errors import UsageError
+from gradstack.cli.gradient_report.rows import gradient_rows, value_rows
 from gradstack.cli.settings import DEFAULTS, new_settings, resumed_settings
 from gradstack.cli.textstream import StreamingDecoder
 from gradstack.tensor import Tensor
+from gradstack.tensor.gradcheck_table import GradCase, ValueCase
 from gradstack.tokenization import BPETokenizer, CharTokenizer
 
 
@@ -89,18 +91,40 @@ def test_resume_keeps_saved_settings_and_rejects_model_changes() -> None:
         resumed_settings(changed, saved)
 
 
+def _table(*cases: GradCase) -> SimpleNamespace:
+    """A gradient-check table like the ones the packages export."""
+    return SimpleNamespace(GRADCHECK_CASES=list(cases), TORCH_CASES=[])
+
+
 def test_a_broken_rule_fails_its_row() -> None:
     def cut(x: Tensor) -> Tensor:
         return x.detach() * x  # half the gradient is cut off
 
-    row = gradient_row("demo", "detach", lambda: [(cut, [Tensor(np.ones(3), "float64")])])
+    constant = GradCase("detach", "constant", lambda: (cut, [Tensor(np.ones(3), "float64")]))
+    (row,) = gradient_rows("demo", _table(constant), None)
     assert row.total == 1  # the input does not even require grad: an error, not a pass
     assert not row.ok
     x = Tensor(np.linspace(0.5, 1.5, 4), dtype="float64", requires_grad=True)
-    row = gradient_row("demo", "detach", lambda: [(cut, [x])])
+    (row,) = gradient_rows("demo", _table(GradCase("detach", "leaf", lambda: (cut, [x]))), None)
     assert not row.ok and row.passed == 0 and "analytic" in row.note
-    good = gradient_row("demo", "square", lambda: [(lambda t: t * t, [x])])
+    square = GradCase("square", "leaf", lambda: (lambda t: t * t, [x]))
+    (good,) = gradient_rows("demo", _table(square), None)
     assert good.ok and good.passed == 1 and good.worst_rel < 1e-6
+
+
+def test_value_rows_group_by_component_and_fail_past_the_tolerance() -> None:
+    table = SimpleNamespace(
+        VALUE_CASES=[
+            ValueCase("exact", "zero", lambda: 0.0),
+            ValueCase("exact", "tiny", lambda: 1e-3, tolerance=1e-2),
+            ValueCase("loose", "too far", lambda: 0.5, tolerance=1e-2),
+            ValueCase("torch only", "skipped", lambda torch: 0.0, needs_torch=True),
+        ]
+    )
+    exact, loose = value_rows("demo", table, None)
+    assert (exact.component, exact.passed, exact.total, exact.ok) == ("exact", 2, 2, True)
+    assert (loose.passed, loose.total, loose.ok) == (0, 1, False)
+    assert loose.worst_rel == 0.5 and "too far" in loose.note
 
 
 def test_shards_default_follows_the_batch_and_refuses_dropout() -> None:

@@ -1,5 +1,8 @@
-"""``gradstack check``: finite-difference gradient checks of every installed module.
+"""``gradstack check``: the check tables of every installed module, run and reported.
 
+Each module exports its cases (``gradstack.<name>.gradcheck_cases``: float64 finite
+differences and PyTorch comparisons; ``gradstack.<name>.value_cases``: engine, optimizer
+and tokenizer checks with known answers); their own tests run the same tables.
 Prints one row per component as it finishes (module, component, gradient flow,
 worst relative error, number of checks), then ``N/N checks pass``, then the gradient-flow
 report of the seed GPT (every one of its 37 parameter tensors must receive a finite
@@ -15,9 +18,9 @@ import importlib.util
 import math
 from types import ModuleType
 
-from .checks import CHECKED_MODULES
-from .checks.row import Row
 from .errors import EXIT_FAILED, EXIT_OK
+from .gradient_report import CHECKED_MODULES
+from .gradient_report.row import Row
 
 WIDTHS = (12, 28, 5, 15, 6)
 PASS, FAIL = "✅", "❌"
@@ -66,11 +69,13 @@ def _format_row(row: Row) -> str:
 
 
 def _module_rows(name: str, torch: ModuleType | None) -> list[Row]:
-    """Rows of one module: its checks, or why they could not run."""
+    """Rows of one module: its tables' checks, or why they could not run."""
     if not is_installed(name):
         return [Row(name, "", 0, 0, installed=False)]
     try:
-        checks = importlib.import_module(f"gradstack.cli.checks.{name}")
+        from .gradient_report.rows import module_rows
+
+        return module_rows(name, torch)
     except ModuleNotFoundError as error:
         missing = error.name or ""
         if missing.startswith("gradstack.") and not missing.startswith("gradstack.cli"):
@@ -78,7 +83,6 @@ def _module_rows(name: str, torch: ModuleType | None) -> list[Row]:
         return [Row(name, "import", 0, 1, math.nan, False, f"ModuleNotFoundError: {error}")]
     except Exception as error:  # noqa: BLE001 (a module that fails to import is a failure)
         return [Row(name, "import", 0, 1, math.nan, False, f"{type(error).__name__}: {error}")]
-    return list(checks.rows(torch))
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -8,14 +8,19 @@ import numpy as np
 
 from gradstack.activations import GELU, gelu, log_softmax, relu, sigmoid, softmax, tanh
 from gradstack.tensor import Tensor
-
-from .common import Case, Row, away_from, f64, gradient_row
-from .torch_common import TorchCase, torch_leaf, torch_row
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    away_from,
+    cases_of,
+    f64,
+    torch_leaf,
+)
 
 MODULE = "activations"
 
 
-def _pointwise() -> list[Case]:
+def _pointwise() -> list[Built]:
     """relu (away from its kink), sigmoid, tanh over a batch."""
     return [
         (relu, [away_from((3, 5), 1, (0.0,), 0.05)]),
@@ -24,7 +29,7 @@ def _pointwise() -> list[Case]:
     ]
 
 
-def _gelu() -> list[Case]:
+def _gelu() -> list[Built]:
     """GELU, both the tanh approximation and the exact erf form, function and class."""
     return [
         (lambda x: gelu(x, approximate="tanh"), [f64((3, 4), 4, -3.0, 3.0)]),
@@ -33,7 +38,7 @@ def _gelu() -> list[Case]:
     ]
 
 
-def _softmax() -> list[Case]:
+def _softmax() -> list[Built]:
     """softmax and log_softmax over the last and over a leading dim."""
     return [
         (lambda x: softmax(x, dim=-1), [f64((2, 3, 5), 7, -3.0, 3.0)]),
@@ -77,18 +82,18 @@ def _torch_cases() -> list[TorchCase]:
             x = torch_leaf(torch, x0)
             return theirs_fn(name, torch)(x), [x]
 
-        return name, ours, theirs
+        return TorchCase(name, ours, theirs)
 
     return [case(name) for name in ours_fns]
 
 
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "relu sigmoid tanh", _pointwise),
-        gradient_row(MODULE, "GELU (tanh, erf)", _gelu),
-        gradient_row(MODULE, "softmax, log_softmax", _softmax),
-    ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+GRADCHECK_CASES = [
+    *cases_of("relu sigmoid tanh", _pointwise, ("relu", "sigmoid", "tanh")),
+    *cases_of("GELU (tanh, erf)", _gelu, ("gelu tanh", "gelu erf", "GELU module erf")),
+    *cases_of(
+        "softmax, log_softmax",
+        _softmax,
+        ("softmax last dim", "softmax dim 0", "log_softmax last dim", "log_softmax dim 1"),
+    ),
+]
+TORCH_CASES = _torch_cases()

@@ -6,17 +6,21 @@ from types import ModuleType
 
 import numpy as np
 
-from gradstack.activations import Tanh
 from gradstack.layers import Dropout, Linear, Sequential
 from gradstack.tensor import Tensor, manual_seed
-
-from .common import Case, Row, f64, gradient_row, module_case
-from .torch_common import TorchCase, torch_leaf, torch_row
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    cases_of,
+    f64,
+    module_case,
+    torch_leaf,
+)
 
 MODULE = "layers"
 
 
-def _linear() -> list[Case]:
+def _linear() -> list[Built]:
     """Linear with and without bias, on 2-D and batched 3-D inputs."""
     manual_seed(0)
     with_bias = Linear(4, 3).double()
@@ -28,7 +32,7 @@ def _linear() -> list[Case]:
     ]
 
 
-def _dropout() -> list[Case]:
+def _dropout() -> list[Built]:
     """Dropout in training mode (the same mask every call: the seed is reset)."""
     drop = Dropout(0.3)
     x = f64((4, 6), 3)
@@ -40,12 +44,12 @@ def _dropout() -> list[Case]:
     return [(dropped, [x])]
 
 
-def _sequential() -> list[Case]:
+def _sequential() -> list[Built]:
     """A two-layer network: every parameter must get its gradient."""
     manual_seed(1)
-    net = Sequential(Linear(3, 5), Tanh(), Linear(5, 2)).double()
+    net = Sequential(Linear(3, 5), Dropout(0.0), Linear(5, 2)).double()
     x = f64((4, 3), 4)
-    return [module_case(net, lambda: net(x), x)]
+    return [module_case(net, lambda: net(x).tanh(), x)]
 
 
 def _torch_cases() -> list[TorchCase]:
@@ -63,16 +67,12 @@ def _torch_cases() -> list[TorchCase]:
         x, w, b = (torch_leaf(torch, a) for a in (x0, weight0, bias0))
         return torch.nn.functional.linear(x, w, b), [x, w, b]
 
-    return [("Linear", ours, theirs)]
+    return [TorchCase("Linear", ours, theirs)]
 
 
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "Linear", _linear),
-        gradient_row(MODULE, "Dropout (train mode)", _dropout),
-        gradient_row(MODULE, "Sequential", _sequential),
-    ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+GRADCHECK_CASES = [
+    *cases_of("Linear", _linear, ("with bias, (B, T, in)", "without bias, (B, in)"), "linear"),
+    *cases_of("Dropout (train mode)", _dropout, ("p=0.3, fixed mask",)),
+    *cases_of("Sequential", _sequential, ("Linear, Dropout(0), Linear, then tanh",)),
+]
+TORCH_CASES = _torch_cases()

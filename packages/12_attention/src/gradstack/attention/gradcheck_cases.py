@@ -8,15 +8,20 @@ import numpy as np
 
 from gradstack.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from gradstack.tensor import Tensor, manual_seed
-
-from .common import Case, Row, f64, gradient_row, module_case
-from .torch_common import TorchCase, torch_leaf, torch_row
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    cases_of,
+    f64,
+    module_case,
+    torch_leaf,
+)
 
 MODULE = "attention"
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
 
 
-def _sdpa() -> list[Case]:
+def _sdpa() -> list[Built]:
     """Causal self-attention, a boolean mask broadcast over heads, cross-attention Lq != Lk."""
     mask = np.random.default_rng(1).random((1, 4, 5)) > 0.3
     mask[..., 0] = True  # every query may attend somewhere
@@ -36,7 +41,7 @@ def _sdpa() -> list[Case]:
     ]
 
 
-def _multi_head() -> list[Case]:
+def _multi_head() -> list[Built]:
     """MultiHeadAttention (causal, 2 heads): gradients to x and all four projections."""
     manual_seed(0)
     attn = MultiHeadAttention(6, 2).double()
@@ -88,15 +93,18 @@ def _torch_cases() -> list[TorchCase]:
         weights = {name: torch_leaf(torch, arrays[name]) for name in names}
         return _torch_mha(torch, x, weights, 2), [x, *(weights[name] for name in names)]
 
-    return [("sdpa", sdpa_ours, sdpa_theirs), ("MultiHeadAttention", mha_ours, mha_theirs)]
-
-
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "scaled_dot_product_attention", _sdpa),
-        gradient_row(MODULE, "MultiHeadAttention", _multi_head),
+    return [
+        TorchCase("sdpa", sdpa_ours, sdpa_theirs),
+        TorchCase("MultiHeadAttention", mha_ours, mha_theirs),
     ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+
+
+GRADCHECK_CASES = [
+    *cases_of(
+        "scaled_dot_product_attention",
+        _sdpa,
+        ("causal, 2 heads", "boolean mask, Lq != Lk", "causal_mask tensor, 3-D"),
+    ),
+    *cases_of("MultiHeadAttention", _multi_head, ("causal, 2 heads",)),
+]
+TORCH_CASES = _torch_cases()

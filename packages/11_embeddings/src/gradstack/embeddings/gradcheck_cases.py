@@ -8,23 +8,28 @@ import numpy as np
 
 from gradstack.embeddings import Embedding, PositionalEncoding, SinusoidalPositionalEncoding
 from gradstack.tensor import Tensor, manual_seed
-
-from .common import Case, Row, f64, gradient_row, module_case
-from .torch_common import TorchCase, torch_leaf, torch_row
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    cases_of,
+    f64,
+    module_case,
+    torch_leaf,
+)
 
 MODULE = "embeddings"
 
 INDICES = np.array([[1, 3, 3, 0], [4, 1, 1, 1]])  # (B=2, T=4), repeated indices
 
 
-def _embedding() -> list[Case]:
+def _embedding() -> list[Built]:
     """Lookups with repeated indices: their gradients must add up in the weight."""
     manual_seed(0)
     table = Embedding(5, 3).double()
     return [module_case(table, lambda: table(INDICES) * 1.0)]
 
 
-def _positional() -> list[Case]:
+def _positional() -> list[Built]:
     """Learned positions (gradient to x and the table) and sinusoidal ones (to x only)."""
     manual_seed(1)
     learned = PositionalEncoding(6, 3).double()
@@ -49,15 +54,11 @@ def _torch_cases() -> list[TorchCase]:
         weight = torch_leaf(torch, weight0)
         return torch.nn.functional.embedding(torch.tensor(INDICES), weight), [weight]
 
-    return [("Embedding", ours, theirs)]
+    return [TorchCase("Embedding", ours, theirs)]
 
 
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "Embedding", _embedding),
-        gradient_row(MODULE, "positional encodings", _positional),
-    ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+GRADCHECK_CASES = [
+    *cases_of("Embedding", _embedding, ("repeated indices",)),
+    *cases_of("positional encodings", _positional, ("learned", "sinusoidal")),
+]
+TORCH_CASES = _torch_cases()

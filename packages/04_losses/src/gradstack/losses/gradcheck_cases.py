@@ -14,16 +14,20 @@ from gradstack.losses import (
     mse_loss,
 )
 from gradstack.tensor import Tensor
-
-from .common import Case, Row, f64, gradient_row
-from .torch_common import TorchCase, torch_leaf, torch_row
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    cases_of,
+    f64,
+    torch_leaf,
+)
 
 MODULE = "losses"
 
 TARGETS = np.array([[0, 4, 4], [2, -100, 1]])  # (B=2, T=3): repeats and one ignored
 
 
-def _cross_entropy() -> list[Case]:
+def _cross_entropy() -> list[Built]:
     """Cross-entropy on (B, T, C) logits: mean, sum, ignore_index, label smoothing."""
     targets = Tensor(TARGETS)
     return [
@@ -34,7 +38,7 @@ def _cross_entropy() -> list[Case]:
     ]
 
 
-def _regression() -> list[Case]:
+def _regression() -> list[Built]:
     """MSE against a target that also requires grad, and with reduction='none'."""
     return [
         (mse_loss, [f64((3, 4), 5), f64((3, 4), 6)]),
@@ -42,7 +46,7 @@ def _regression() -> list[Case]:
     ]
 
 
-def _binary() -> list[Case]:
+def _binary() -> list[Built]:
     """BCE on probabilities kept inside (0, 1), and BCE with logits."""
     labels = (np.random.default_rng(8).random((3, 4)) > 0.5).astype(np.float64)
     return [
@@ -84,16 +88,19 @@ def _torch_cases() -> list[TorchCase]:
         )
         return out, [p, q]
 
-    return [("cross_entropy", ce_ours, ce_theirs), ("bce + mse", bce_ours, bce_theirs)]
-
-
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "cross_entropy", _cross_entropy),
-        gradient_row(MODULE, "mse_loss", _regression),
-        gradient_row(MODULE, "BCE, BCE with logits", _binary),
+    return [
+        TorchCase("cross_entropy", ce_ours, ce_theirs),
+        TorchCase("bce + mse", bce_ours, bce_theirs),
     ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+
+
+GRADCHECK_CASES = [
+    *cases_of(
+        "cross_entropy",
+        _cross_entropy,
+        ("mean, ignore_index", "sum", "module, label smoothing", "reduction none"),
+    ),
+    *cases_of("mse_loss", _regression, ("target requires grad", "reduction none")),
+    *cases_of("BCE, BCE with logits", _binary, ("probabilities", "logits module")),
+]
+TORCH_CASES = _torch_cases()

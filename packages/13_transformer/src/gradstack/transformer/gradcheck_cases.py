@@ -7,38 +7,30 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.layers import Module
 from gradstack.tensor import Tensor, manual_seed
+from gradstack.tensor.gradcheck_table import (
+    Built,
+    TorchCase,
+    cases_of,
+    f64,
+    module_case,
+    randomized,
+    torch_leaf,
+)
 from gradstack.transformer import GPT, MLP, LayerNorm, TransformerBlock
-
-from .common import Case, Row, f64, gradient_row, module_case
-from .torch_common import TorchCase, torch_leaf, torch_row
 
 MODULE = "transformer"
 TOKENS = np.array([[1, 4, 4], [0, 2, 3]])  # (B=2, T=3), a repeated token
 
 
-def randomized(module: Module, seed: int) -> Module:
-    """The module in float64 with every parameter drawn from U(-0.5, 0.5).
-
-    Fresh weights are special (LayerNorm gains of 1, biases of 0, std-0.02 matrices
-    that make attention nearly uniform); random ones exercise every term of a rule.
-    """
-    module.double()
-    rng = np.random.default_rng(seed)
-    for parameter in module.parameters():
-        parameter.data[...] = rng.uniform(-0.5, 0.5, parameter.shape)
-    return module
-
-
-def _layer_norm() -> list[Case]:
+def _layer_norm() -> list[Built]:
     """LayerNorm over the last dim: gradients to x, gamma and beta."""
     norm = randomized(LayerNorm(5), 1)
     x = f64((2, 3, 5), 2, -2.0, 2.0)
     return [module_case(norm, lambda: norm(x), x)]
 
 
-def _mlp() -> list[Case]:
+def _mlp() -> list[Built]:
     """MLP (Linear, tanh-GELU, Linear)."""
     manual_seed(0)
     mlp = randomized(MLP(4, 6), 3)
@@ -46,7 +38,7 @@ def _mlp() -> list[Case]:
     return [module_case(mlp, lambda: mlp(x), x)]
 
 
-def _block() -> list[Case]:
+def _block() -> list[Built]:
     """A pre-norm block: every one of its 16 parameters must get its gradient."""
     manual_seed(1)
     block = randomized(TransformerBlock(4, 2), 5)
@@ -54,7 +46,7 @@ def _block() -> list[Case]:
     return [module_case(block, lambda: block(x), x)]
 
 
-def _gpt() -> list[Case]:
+def _gpt() -> list[Built]:
     """A whole (tiny) GPT on integer tokens: gradients to every parameter."""
     manual_seed(2)
     model = randomized(GPT(vocab_size=5, embed_dim=4, num_layers=1, num_heads=2, max_seq_len=4), 7)
@@ -103,17 +95,13 @@ def _torch_cases() -> list[TorchCase]:
         weights = {name: torch_leaf(torch, array) for name, array in arrays.items()}
         return _torch_gpt(torch, weights, 2, 2), [weights[name] for name, _ in named]
 
-    return [("GPT", ours, theirs)]
+    return [TorchCase("GPT", ours, theirs)]
 
 
-def rows(torch: ModuleType | None) -> list[Row]:
-    """The module's table rows."""
-    found = [
-        gradient_row(MODULE, "LayerNorm", _layer_norm),
-        gradient_row(MODULE, "MLP", _mlp),
-        gradient_row(MODULE, "TransformerBlock", _block),
-        gradient_row(MODULE, "GPT", _gpt),
-    ]
-    if torch is not None:
-        found.append(torch_row(MODULE, torch, _torch_cases()))
-    return found
+GRADCHECK_CASES = [
+    *cases_of("LayerNorm", _layer_norm, ("(B, T, C)",)),
+    *cases_of("MLP", _mlp, ("(B, T, C)",)),
+    *cases_of("TransformerBlock", _block, ("(B, T, C), 2 heads",)),
+    *cases_of("GPT", _gpt, ("1 layer, repeated token",)),
+]
+TORCH_CASES = _torch_cases()
