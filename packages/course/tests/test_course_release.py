@@ -147,6 +147,14 @@ def test_release_all_writes_every_module(cli: Any, tmp_path: Path):
         assert (tmp_path / "course" / name / "tests").is_dir()
     assert any((ROOT / "packages" / name / "bench").is_dir() for name in modules)
     assert "no solution regions" not in result.stderr
+    # the check tables (and their runner) are data every module's tests run: never stubbed
+    tables = [*ROOT.glob("packages/*/src/gradstack/*/gradcheck_*.py")]
+    tables += ROOT.glob("packages/*/src/gradstack/*/value_cases.py")
+    assert len(tables) >= 12
+    for table in tables:
+        assert find_regions(table) == [], table
+        released = tmp_path / "course" / table.relative_to(ROOT / "packages")
+        assert released.read_bytes() == table.read_bytes(), table
 
 
 def test_release_into_a_folder_that_is_not_empty_is_refused(cli: Any, tmp_path: Path):
