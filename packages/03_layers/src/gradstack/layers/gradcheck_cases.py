@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from types import ModuleType
 
 import numpy as np
 
-from gradstack.layers import Dropout, Linear, Sequential
+from gradstack.layers import Dropout, Linear, Sequential, dropout, linear
 from gradstack.tensor import Tensor, manual_seed
 from gradstack.tensor.gradcheck_table import (
     Built,
+    GradCase,
     TorchCase,
     cases_of,
     f64,
@@ -17,7 +19,9 @@ from gradstack.tensor.gradcheck_table import (
     torch_leaf,
 )
 
-MODULE = "layers"
+X_SHAPES = [(4, 3), (2, 5, 3), (2, 1, 2, 3), (3,)]
+PARTIAL = {"x only": (True, False, False), "weight only": (False, True, False),
+           "bias only": (False, False, True)}  # fmt: skip
 
 
 def _linear() -> list[Built]:
@@ -70,7 +74,52 @@ def _torch_cases() -> list[TorchCase]:
     return [TorchCase("Linear", ours, theirs)]
 
 
+def _linear_op(x_shape: tuple[int, ...], bias: bool) -> Built:
+    """The fused linear op on an input of ``x_shape`` (any rank), a (5, 3) weight."""
+    inputs = [f64(x_shape, 1), f64((5, 3), 2)] + ([f64((5,), 3)] if bias else [])
+    return linear, inputs
+
+
+def _linear_partial(needs: tuple[bool, bool, bool]) -> Built:
+    """The linear op where only some of x, weight, bias require grad."""
+    inputs = [f64((2, 4, 3), 1), f64((5, 3), 2), f64((5,), 3)]
+    for tensor, need in zip(inputs, needs):
+        tensor.requires_grad = need
+    return linear, inputs
+
+
+def _used_twice() -> Built:
+    """One Linear applied twice: its parameters' gradients add up."""
+    manual_seed(2)
+    layer = Linear(3, 3).double()
+    x = f64((2, 3), 10)
+    return module_case(layer, lambda: layer(layer(x)), x)
+
+
+def _functional_dropout() -> Built:
+    """The dropout function with a fixed mask (the seed is reset at every evaluation)."""
+
+    def fixed_mask_dropout(x: Tensor) -> Tensor:
+        manual_seed(5)
+        return dropout(x, 0.4)
+
+    return fixed_mask_dropout, [f64((4, 5), 12)]
+
+
+LINEAR_OP = [
+    GradCase("linear op", f"{shape} {'with' if bias else 'without'} bias",
+             partial(_linear_op, shape, bias), "linear")
+    for shape in X_SHAPES
+    for bias in (True, False)
+] + [
+    GradCase("linear op", f"{name} requires grad", partial(_linear_partial, needs), "linear")
+    for name, needs in PARTIAL.items()
+]  # fmt: skip
+
 GRADCHECK_CASES = [
+    *LINEAR_OP,
+    GradCase("Linear", "one layer used twice", _used_twice, "linear"),
+    GradCase("Dropout (train mode)", "dropout function, p=0.4", _functional_dropout),
     *cases_of("Linear", _linear, ("with bias, (B, T, in)", "without bias, (B, in)"), "linear"),
     *cases_of("Dropout (train mode)", _dropout, ("p=0.3, fixed mask",)),
     *cases_of("Sequential", _sequential, ("Linear, Dropout(0), Linear, then tanh",)),
