@@ -26,3 +26,9 @@ def test_case_passes_gradcheck(case: GradCase):
 def test_case_matches_torch(case: TorchCase):
     torch = pytest.importorskip("torch")
     assert [c.what for c in compare_with_torch(case, torch) if not c.same] == []
+
+
+def test_the_attention_op_is_checked_with_every_option():
+    labels = {case.label for case in GRADCHECK_CASES if case.op == "scaled_dot_product_attention"}
+    assert len(labels) >= 12
+    assert {"dropout, fixed seed", "fully masked rows", "keys shared across heads"} <= labels

@@ -19,8 +19,6 @@ from gradstack.losses import (
 from gradstack.tensor import Tensor
 from gradstack.tensor.gradcheck_table import Built, GradCase, TorchCase, torch_leaf
 
-MODULE = "losses"
-
 TARGETS = np.array([[0, 4, 4], [2, -100, 1]])  # (B=2, T=3): repeats and one ignored
 
 

@@ -17,8 +17,6 @@ from gradstack.tensor.gradcheck_table import (
     torch_leaf,
 )
 
-MODULE = "embeddings"
-
 INDICES = np.array([[1, 3, 3, 0], [4, 1, 1, 1]])  # (B=2, T=4), repeated indices
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -10,6 +13,7 @@ from gradstack.attention import MultiHeadAttention, causal_mask, scaled_dot_prod
 from gradstack.tensor import Tensor, manual_seed
 from gradstack.tensor.gradcheck_table import (
     Built,
+    GradCase,
     TorchCase,
     cases_of,
     f64,
@@ -17,8 +21,85 @@ from gradstack.tensor.gradcheck_table import (
     torch_leaf,
 )
 
-MODULE = "attention"
+from .scaled_dot_product import OP
+
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
+SDPA = "scaled_dot_product_attention"
+MASKS = [(4, 5), (2, 1, 4, 5)]
+
+
+def qkv(
+    batch: tuple[int, ...],
+    q_len: int,
+    k_len: int,
+    d: int = 3,
+    dv: int | None = None,
+    seed: int = 0,
+    k_batch: tuple[int, ...] | None = None,
+) -> list[Tensor]:
+    """Float64 q (batch, q_len, d), k and v (k_batch, k_len, d or dv) that require grad."""
+    rng = np.random.default_rng(seed)
+    kb = batch if k_batch is None else k_batch
+    arrays = (
+        rng.standard_normal(batch + (q_len, d)),
+        rng.standard_normal(kb + (k_len, d)),
+        rng.standard_normal(kb + (k_len, dv or d)),
+    )
+    return [Tensor(a, dtype="float64", requires_grad=True) for a in arrays]
+
+
+def _attend(**options: Any) -> Callable[..., Tensor]:
+    """The attention op with fixed keyword options."""
+    return lambda q, k, v: scaled_dot_product_attention(q, k, v, **options)
+
+
+def _mask(shape: tuple[int, ...]) -> np.ndarray:
+    """A random boolean mask where every query keeps its first key."""
+    mask = np.random.default_rng(3).random(shape) < 0.6
+    mask[..., 0] = True
+    return mask
+
+
+def _partly_blind() -> np.ndarray:
+    """Query 1 of batch 0 sees no key, batch 1 sees none at all: zero rows, no NaN."""
+    mask = np.ones((2, 3, 4), dtype=bool)
+    mask[0, 1] = False
+    mask[1] = False
+    return mask
+
+
+def _with_dropout(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """Causal attention with dropout, the same mask at every evaluation (the seed is reset)."""
+    manual_seed(11)
+    return scaled_dot_product_attention(q, k, v, dropout_p=0.3, is_causal=True)
+
+
+def _only(which: int) -> Built:
+    """Causal attention where only one of q, k, v requires grad."""
+    tensors = qkv((2,), 3, 4)
+    for i, tensor in enumerate(tensors):
+        tensor.requires_grad = i == which
+    return _attend(is_causal=True), tensors
+
+
+def _op_case(label: str, fn: Callable[..., Tensor], *shape: Any, **options: Any) -> GradCase:
+    """A case of the attention op on fresh ``qkv(*shape, **options)``."""
+    return GradCase(SDPA, label, lambda: (fn, qkv(*shape, **options)), OP)
+
+
+OP_CASES = [
+    _op_case("no mask, dv != d", _attend(), (2, 3), 4, 5, d=3, dv=2),
+    *(_op_case(f"boolean mask {m}", _attend(mask=_mask(m)), (2, 3), 4, 5) for m in MASKS),
+    _op_case("causal square", _attend(is_causal=True), (2, 2), 5, 5),
+    *(_op_case(f"causal Lq={a} Lk={b}", _attend(is_causal=True), (2,), a, b, dv=4)
+      for a, b in [(2, 6), (6, 3)]),
+    _op_case("causal_mask tensor, scale 0.7", _attend(mask=causal_mask(4), scale=0.7), (3,), 4, 4),
+    _op_case("keys shared across heads", _attend(is_causal=True), (2, 3), 4, 5, k_batch=(2, 1)),
+    _op_case("fully masked rows", _attend(mask=_partly_blind()), (2,), 3, 4),
+    _op_case("dropout, fixed seed", _with_dropout, (2, 2), 4, 4),
+    *(GradCase(SDPA, f"only {n} requires grad", partial(_only, i), OP)
+      for i, n in enumerate("qkv")),
+]  # fmt: skip
 
 
 def _sdpa() -> list[Built]:
@@ -100,6 +181,7 @@ def _torch_cases() -> list[TorchCase]:
 
 
 GRADCHECK_CASES = [
+    *OP_CASES,
     *cases_of(
         "scaled_dot_product_attention",
         _sdpa,

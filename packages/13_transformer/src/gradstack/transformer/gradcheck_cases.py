@@ -19,7 +19,6 @@ from gradstack.tensor.gradcheck_table import (
 )
 from gradstack.transformer import GPT, MLP, LayerNorm, TransformerBlock
 
-MODULE = "transformer"
 TOKENS = np.array([[1, 4, 4], [0, 2, 3]])  # (B=2, T=3), a repeated token
 
 
