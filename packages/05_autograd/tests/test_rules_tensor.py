@@ -38,13 +38,13 @@ def test_case_ids_are_unique():
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("case", GRADCHECK_CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", GRADCHECK_CASES, ids=lambda case: case.label)
 def test_rule_passes_gradcheck(case: GradCase):
     result = run_case(case)
     assert result.passed, result.note
 
 
-@pytest.mark.parametrize("case", GRADCHECK_CASES, ids=lambda case: case.id)
+@pytest.mark.parametrize("case", GRADCHECK_CASES, ids=lambda case: case.label)
 def test_gradients_have_the_inputs_shapes_and_dtypes(case: GradCase):
     fn, inputs = case.build()
     out = fn(*inputs)

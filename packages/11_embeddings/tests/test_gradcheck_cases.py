@@ -26,3 +26,8 @@ def test_case_passes_gradcheck(case: GradCase):
 def test_case_matches_torch(case: TorchCase):
     torch = pytest.importorskip("torch")
     assert [c.what for c in compare_with_torch(case, torch) if not c.same] == []
+
+
+def test_the_lookup_and_both_positional_encodings_are_checked():
+    assert sum(case.op == "embedding" for case in GRADCHECK_CASES) >= 3
+    assert sum(case.component == "positional encodings" for case in GRADCHECK_CASES) >= 4

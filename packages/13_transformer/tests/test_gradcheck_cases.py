@@ -26,3 +26,9 @@ def test_case_passes_gradcheck(case: GradCase):
 def test_case_matches_torch(case: TorchCase):
     torch = pytest.importorskip("torch")
     assert [c.what for c in compare_with_torch(case, torch) if not c.same] == []
+
+
+def test_layer_norm_is_checked_over_shapes_and_one_input_at_a_time():
+    labels = [case.label for case in GRADCHECK_CASES if case.op == "layer_norm"]
+    assert len(labels) >= 8
+    assert "only gamma requires grad" in labels

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradstack.autograd import gradcheck
 from gradstack.tensor import Tensor
 from gradstack.transformer import LayerNorm, layer_norm
 
@@ -39,28 +38,6 @@ def test_forward_matches_the_formula(x_shape, normalized_shape):
     expected = reference_layer_norm(x.data, gamma.data, beta.data, len(normalized_shape))
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
     assert out.grad_fn.name() == "LayerNormBackward"
-
-
-@pytest.mark.parametrize(
-    ("x_shape", "normalized_shape"),
-    [((4, 6), (6,)), ((2, 3, 5), (5,)), ((2, 3, 5), (3, 5)), ((7,), 7)],
-)
-def test_gradcheck_x_gamma_beta(x_shape, normalized_shape):
-    rng = np.random.default_rng(1)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-    inputs = float64_inputs(rng, x_shape, shape)
-    assert gradcheck(lambda x, g, b: layer_norm(x, normalized_shape, g, b), inputs)
-
-
-def test_gradcheck_each_input_alone():
-    """Rules skip the gradients nobody asked for; each one alone is still right."""
-    rng = np.random.default_rng(2)
-    for wanted in range(3):
-        inputs = list(float64_inputs(rng, (3, 4, 6), (6,)))
-        for i, tensor in enumerate(inputs):
-            if i != wanted:
-                inputs[i] = Tensor(tensor.data, dtype="float64")
-        assert gradcheck(lambda x, g, b: layer_norm(x, 6, g, b), inputs)
 
 
 def test_gradient_values_of_gamma_and_beta():
@@ -143,7 +120,7 @@ def test_module_parameters_and_defaults():
     assert repr(norm) == "LayerNorm((6,), eps=1e-05)"
 
 
-def test_module_over_two_dims_gradcheck():
+def test_module_over_two_dims_matches_the_reference():
     rng = np.random.default_rng(4)
     norm = LayerNorm((3, 4), eps=1e-3).double()
     norm.gamma.data[...] = rng.standard_normal((3, 4))
@@ -151,7 +128,6 @@ def test_module_over_two_dims_gradcheck():
     x = Tensor(rng.standard_normal((2, 3, 4)), dtype="float64", requires_grad=True)
     expected = reference_layer_norm(x.data, norm.gamma.data, norm.beta.data, 2, eps=1e-3)
     np.testing.assert_allclose(norm(x).data, expected, rtol=1e-12, atol=1e-12)
-    assert gradcheck(lambda x, g, b: norm(x), [x, norm.gamma, norm.beta])
 
 
 def test_module_rejects_bad_arguments():

@@ -6,7 +6,12 @@ from types import ModuleType
 
 import numpy as np
 
-from gradstack.embeddings import Embedding, PositionalEncoding, SinusoidalPositionalEncoding
+from gradstack.embeddings import (
+    Embedding,
+    PositionalEncoding,
+    SinusoidalPositionalEncoding,
+    embedding,
+)
 from gradstack.tensor import Tensor, manual_seed
 from gradstack.tensor.gradcheck_table import (
     Built,
@@ -24,7 +29,18 @@ def _embedding() -> list[Built]:
     """Lookups with repeated indices: their gradients must add up in the weight."""
     manual_seed(0)
     table = Embedding(5, 3).double()
-    return [module_case(table, lambda: table(INDICES) * 1.0)]
+    squared = Embedding(5, 3).double()
+    tokens = np.array([[4, 4, 0], [2, 4, 0]])
+    return [
+        module_case(table, lambda: table(INDICES) * 1.0),
+        module_case(squared, lambda: squared(tokens) ** 2),
+    ]
+
+
+def _lookup() -> list[Built]:
+    """The embedding function on a (3, 4) index array with repeats, every row but one used."""
+    indices = np.array([[1, 3, 3, 0], [3, 1, 5, 3], [0, 0, 0, 0]])
+    return [((lambda w: embedding(indices, w) * 1.5), [f64((6, 3), 0)])]
 
 
 def _positional() -> list[Built]:
@@ -32,10 +48,14 @@ def _positional() -> list[Built]:
     manual_seed(1)
     learned = PositionalEncoding(6, 3).double()
     fixed = SinusoidalPositionalEncoding(6, 4).double()
-    x = f64((2, 4, 3), 2)
+    squared = PositionalEncoding(6, 3).double()
+    sinusoidal = SinusoidalPositionalEncoding(9, 4)
+    x, y = f64((2, 4, 3), 2), f64((2, 4, 3), 4)
     return [
         module_case(learned, lambda: learned(x), x),
         (lambda y: fixed(y), [f64((2, 5, 4), 3)]),
+        module_case(squared, lambda: squared(y) * squared(y), y),
+        (lambda z: sinusoidal(z) ** 2, [f64((2, 6, 4), 5)]),
     ]
 
 
@@ -56,7 +76,14 @@ def _torch_cases() -> list[TorchCase]:
 
 
 GRADCHECK_CASES = [
-    *cases_of("Embedding", _embedding, ("repeated indices",)),
-    *cases_of("positional encodings", _positional, ("learned", "sinusoidal")),
+    *cases_of(
+        "Embedding", _embedding, ("repeated indices", "squared, repeated tokens"), "embedding"
+    ),
+    *cases_of("Embedding", _lookup, ("embedding function, (3, 4) indices",), "embedding"),
+    *cases_of(
+        "positional encodings",
+        _positional,
+        ("learned", "sinusoidal", "learned, used twice", "sinusoidal float32 table, squared"),
+    ),
 ]
 TORCH_CASES = _torch_cases()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from types import ModuleType
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 from gradstack.tensor import Tensor, manual_seed
 from gradstack.tensor.gradcheck_table import (
     Built,
+    GradCase,
     TorchCase,
     cases_of,
     f64,
@@ -17,7 +19,7 @@ from gradstack.tensor.gradcheck_table import (
     randomized,
     torch_leaf,
 )
-from gradstack.transformer import GPT, MLP, LayerNorm, TransformerBlock
+from gradstack.transformer import GPT, MLP, LayerNorm, TransformerBlock, layer_norm
 
 TOKENS = np.array([[1, 4, 4], [0, 2, 3]])  # (B=2, T=3), a repeated token
 
@@ -97,7 +99,53 @@ def _torch_cases() -> list[TorchCase]:
     return [TorchCase("GPT", ours, theirs)]
 
 
+NORM_SHAPES = [((4, 6), (6,)), ((2, 3, 5), (5,)), ((2, 3, 5), (3, 5)), ((7,), 7)]
+
+
+def _norm_inputs(seed: int, x_shape: tuple[int, ...], shape: Any) -> list[Tensor]:
+    """x (scaled and shifted), gamma and beta as float64 tensors that require grad."""
+    rng = np.random.default_rng(seed)
+    normalized = (shape,) if isinstance(shape, int) else shape
+    return [
+        Tensor(rng.standard_normal(x_shape) * 3 + 1, dtype="float64", requires_grad=True),
+        Tensor(rng.standard_normal(normalized), dtype="float64", requires_grad=True),
+        Tensor(rng.standard_normal(normalized), dtype="float64", requires_grad=True),
+    ]
+
+
+def _norm_op(x_shape: tuple[int, ...], shape: Any) -> Built:
+    """The layer_norm op over the last dim(s), gradients to x, gamma and beta."""
+    return (lambda x, g, b: layer_norm(x, shape, g, b)), _norm_inputs(1, x_shape, shape)
+
+
+def _norm_alone(wanted: int) -> Built:
+    """layer_norm where only one of x, gamma, beta requires grad (the rule skips the rest)."""
+    inputs = _norm_inputs(2, (3, 4, 6), (6,))
+    for i, tensor in enumerate(inputs):
+        tensor.requires_grad = i == wanted
+    return (lambda x, g, b: layer_norm(x, 6, g, b)), inputs
+
+
+def _norm_module_two_dims() -> Built:
+    """The LayerNorm module over two dims with eps=1e-3 and random gamma, beta."""
+    rng = np.random.default_rng(4)
+    norm = LayerNorm((3, 4), eps=1e-3).double()
+    norm.gamma.data[...] = rng.standard_normal((3, 4))
+    norm.beta.data[...] = rng.standard_normal((3, 4))
+    x = Tensor(rng.standard_normal((2, 3, 4)), dtype="float64", requires_grad=True)
+    return module_case(norm, lambda: norm(x), x)
+
+
+NORM_CASES = [
+    *(GradCase("layer_norm", f"x {x} over {n}", partial(_norm_op, x, n), "layer_norm")
+      for x, n in NORM_SHAPES),
+    *(GradCase("layer_norm", f"only {name} requires grad", partial(_norm_alone, i), "layer_norm")
+      for i, name in enumerate(("x", "gamma", "beta"))),
+    GradCase("LayerNorm", "module over two dims, eps 1e-3", _norm_module_two_dims, "layer_norm"),
+]  # fmt: skip
+
 GRADCHECK_CASES = [
+    *NORM_CASES,
     *cases_of("LayerNorm", _layer_norm, ("(B, T, C)",)),
     *cases_of("MLP", _mlp, ("(B, T, C)",)),
     *cases_of("TransformerBlock", _block, ("(B, T, C), 2 heads",)),
