@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradstack.cli.gradient_report import CHECKED_MODULES
+
 
 def test_check_passes_for_every_module(cli: Any, tmp_path: Path) -> None:
     result = cli.run("check", cwd=tmp_path)
@@ -74,3 +76,13 @@ def test_a_wrong_gradient_rule_fails_the_check(tmp_path: Path) -> None:
     assert re.search(r"^tensor\s+elementwise\s+❌.*exp-batch.*analytic", result.stdout, re.M)
     match = re.search(r"^(\d+)/(\d+) checks pass$", result.stdout, re.MULTILINE)
     assert match and int(match.group(1)) < int(match.group(2))
+
+
+def test_every_module_folder_has_a_check_table_and_its_rows() -> None:
+    packages = Path(__file__).resolve().parents[2]
+    folders = sorted(packages.glob("[0-9][0-9]_*"))
+    assert [folder.name.split("_", 1)[1] for folder in folders] == list(CHECKED_MODULES)
+    for folder in folders:
+        source = folder / "src" / "gradstack" / folder.name.split("_", 1)[1]
+        tables = [source / "gradcheck_cases.py", source / "value_cases.py"]
+        assert any(table.is_file() for table in tables), folder.name
