@@ -69,7 +69,7 @@ def run_case(case: GradCase) -> CaseResult:
         return CaseResult(False, result.max_rel_error, f"no gradient reaches input(s) {cut_off}")
     if case.op and case.op not in result.ops:
         return CaseResult(False, result.max_rel_error, f"the case does not record op {case.op!r}")
-    note = "" if result.passed else result.describe()
+    note = "" if result.passed else f"gradcheck failed for {case.id}: {result.describe()}"
     return CaseResult(result.passed, result.max_rel_error, note)
 
 

@@ -60,7 +60,7 @@ def gradient_rows(module: str, table: ModuleType, torch: ModuleType | None) -> l
 
         def run(case: Any = case) -> tuple[bool, float, str]:
             result = run_case(case)
-            return result.passed, result.max_rel_error, f"{case.label}: {result.note}"
+            return result.passed, result.max_rel_error, result.note
 
         _record(rows[case.component], run)
     found = list(rows.values())
