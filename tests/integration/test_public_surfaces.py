@@ -25,6 +25,8 @@ PACKAGE_FOLDERS = sorted(p.parent for p in (ROOT / "packages").glob("*/pyproject
 PUBLIC_SUBMODULES = {
     "gradstack.tensor.matvec_sums": "row and last-axis sums as BLAS products, for kernels",
     "gradstack.tensor.runtime": "process speed settings: tune_malloc, blas_threads",
+    "gradstack.tensor.gradcheck_table": "the fields of every package's check table, input helpers",
+    "gradstack.autograd.gradcheck_runner": "runs check tables: run_case, compare_with_torch",
     "gradstack.activations.special": "erf, the normal CDF and density, GELU's tanh constants",
     "gradstack.activations.stable": "overflow-free exp helpers: stable_sigmoid, shift_by_max",
 }
