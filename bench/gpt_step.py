@@ -17,7 +17,7 @@ per-round ratios. Not a test: run it by hand.
 reference and generation runs through the modules, as a student's copy does.
 ``--loop plain`` (the default) times the loop a PyTorch user writes (``zero_grad``,
 ``cross_entropy(model(x), y).backward()``, ``step``) with the library's defaults;
-``--loop train`` times ``gradstack.cli.speed.training_step`` with its shard count.
+``--loop train`` times ``gradstack.cli.training_step.training_step`` with its shard count.
 ``--sweep`` times batch 1-64 at widths 64, 128 and 256 (see ``SWEEP``) and reports the
 ratio to torch at each point.
 """
@@ -98,11 +98,11 @@ def _gradstack_worker(cfg: tuple, shards: int, loop: str):
 
     ``loop`` "plain" is a user's loop with the library's defaults (GPT's forward kernel
     picks the shards; ``shards`` > 0 pins them); "train" is the step ``gradstack train``
-    runs (``gradstack.cli.speed.training_step``, without gradient clipping, which the
+    runs (``gradstack.cli.training_step.training_step``, without gradient clipping, which the
     other two frameworks do not do either) with ``shards`` or the default count.
     """
     from gradstack.autograd import shards_for, suggest_shards, use_shards
-    from gradstack.cli.speed import training_step
+    from gradstack.cli.training_step import training_step
     from gradstack.losses import cross_entropy
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad

@@ -29,6 +29,7 @@ PUBLIC_SUBMODULES = {
     "gradstack.autograd.gradcheck_runner": "runs check tables: run_case, compare_with_torch",
     "gradstack.activations.special": "erf, the normal CDF and density, GELU's tanh constants",
     "gradstack.activations.stable": "overflow-free exp helpers: stable_sigmoid, shift_by_max",
+    "gradstack.cli.training_step": "the reference training step that gradstack train runs",
 }
 
 

@@ -19,8 +19,9 @@ from gradstack.tensor import default_generator, manual_seed
 from gradstack.transformer import GPT
 
 from .errors import EXIT_OK, UsageError
-from .speed import apply_process_settings, training_step
+from .speed import apply_process_settings
 from .speed_args import default_shards
+from .training_step import training_step
 
 
 def run_bench(args: argparse.Namespace) -> int:

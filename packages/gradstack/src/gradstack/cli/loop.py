@@ -31,8 +31,8 @@ from .errors import TrainingDiverged, UsageError
 from .interrupt import StopOnInterrupt
 from .metrics import PLOT_FILE, MetricsLog, plot_losses
 from .settings import TrainSettings
-from .speed import training_step
 from .textstream import StreamingDecoder
+from .training_step import training_step
 
 SAMPLE_TEMPERATURE = 0.8
 
