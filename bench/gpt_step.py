@@ -227,7 +227,7 @@ def run_worker(framework: str, config: str, args: argparse.Namespace) -> None:
 
     cfg = config_of(config)
     if args.tune and framework == "numpy":
-        from gradstack.tensor.runtime import tune_malloc  # gradstack: on import, by default
+        from gradstack.tensor import tune_malloc  # gradstack: on import, by default
 
         tune_malloc()
     if framework == "gradstack":

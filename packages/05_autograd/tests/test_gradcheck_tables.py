@@ -12,7 +12,7 @@ import gradstack.activations.gradcheck_cases as activations
 import gradstack.layers.gradcheck_cases as layers
 import gradstack.losses.gradcheck_cases as losses
 from gradstack.autograd.gradcheck_runner import compare_with_torch, run_case
-from gradstack.tensor.gradcheck_table import GradCase, TorchCase, f64
+from gradstack.tensor import GradCase, TorchCase, f64
 
 TABLES = {"activations": activations, "layers": layers, "losses": losses}
 CASES = [(name, case) for name, table in TABLES.items() for case in table.GRADCHECK_CASES]

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from gradstack.autograd.gradcheck_runner import run_case
-from gradstack.tensor import OPS
+from gradstack.tensor import OPS, GradCase, TorchCase
 from gradstack.tensor.gradcheck_cases import GRADCHECK_CASES, OP_CASES, TORCH_CASES
-from gradstack.tensor.gradcheck_table import GradCase, TorchCase
 
 
 def _tensor_ops() -> set[str]:

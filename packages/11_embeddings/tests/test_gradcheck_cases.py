@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gradstack.autograd.gradcheck_runner import compare_with_torch, run_case
+from gradstack.autograd import compare_with_torch, run_case
 from gradstack.embeddings.gradcheck_cases import GRADCHECK_CASES, TORCH_CASES
-from gradstack.tensor.gradcheck_table import GradCase, TorchCase
+from gradstack.tensor import GradCase, TorchCase
 
 
 def test_the_table_has_cases_with_unique_ids():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradstack.autograd.gradcheck_runner import compare_with_torch, run_case
-from gradstack.tensor.gradcheck_table import GradCase, TorchCase
+from gradstack.autograd import compare_with_torch, run_case
+from gradstack.tensor import GradCase, TorchCase
 from gradstack.transformer.gradcheck_cases import GRADCHECK_CASES, TORCH_CASES
 
 

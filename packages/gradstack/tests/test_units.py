@@ -15,8 +15,7 @@ from gradstack.cli.errors import UsageError
 from gradstack.cli.gradient_report.rows import gradient_rows, value_rows
 from gradstack.cli.settings import DEFAULTS, new_settings, resumed_settings
 from gradstack.cli.textstream import StreamingDecoder
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import GradCase, ValueCase
+from gradstack.tensor import GradCase, Tensor, ValueCase
 from gradstack.tokenization import BPETokenizer, CharTokenizer
 
 

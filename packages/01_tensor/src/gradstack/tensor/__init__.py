@@ -6,6 +6,17 @@ from .checks import check_positive_int, check_probability, normalize_dim
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functional import cat, split, stack, where
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck_table import (
+    Built,
+    GradCase,
+    TorchCase,
+    ValueCase,
+    cases_of,
+    f64,
+    module_case,
+    randomized,
+    torch_leaf,
+)
 from .kernel_registry import (
     KERNELS,
     Kernel,
@@ -14,14 +25,31 @@ from .kernel_registry import (
     register_kernel,
     use_references,
 )
+from .matvec_sums import mean_last, sum_last, sum_rows
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
+from .runtime import blas_threads, restore_malloc, tune_malloc
 from .tensor import Tensor, apply, as_tensor, get_op_hook, set_op_hook
 
 runtime.apply_defaults()  # malloc tuning, once per process (GRADSTACK_MALLOC_TUNING=0: off)
 
 __all__ = [
+    "Built",
+    "GradCase",
+    "TorchCase",
+    "ValueCase",
+    "cases_of",
+    "f64",
+    "module_case",
+    "randomized",
+    "torch_leaf",
+    "mean_last",
+    "sum_last",
+    "sum_rows",
+    "blas_threads",
+    "restore_malloc",
+    "tune_malloc",
     "KERNELS",
     "OPS",
     "AccumulateGrad",

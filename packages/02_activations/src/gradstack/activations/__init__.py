@@ -10,8 +10,17 @@ from gradstack.tensor import load_kernels
 from .__about__ import __version__
 from .functional import gelu, log_softmax, relu, sigmoid, softmax, tanh
 from .modules import GELU, Activation, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .special import GELU_TANH_C, GELU_TANH_K, GELU_TANH_SATURATION, normal_pdf
+from .stable import exp_neg_abs, shift_by_max, stable_sigmoid
 
 __all__ = [
+    "GELU_TANH_C",
+    "GELU_TANH_K",
+    "GELU_TANH_SATURATION",
+    "normal_pdf",
+    "exp_neg_abs",
+    "shift_by_max",
+    "stable_sigmoid",
     "GELU",
     "Activation",
     "LogSoftmax",

@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 
 from gradstack.activations import GELU, gelu, log_softmax, relu, sigmoid, softmax, tanh
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import Built, GradCase, TorchCase, torch_leaf
+from gradstack.tensor import Built, GradCase, Tensor, TorchCase, torch_leaf
 
 
 def _case(component: str, label: str, op: str, fn: Callable[..., Tensor], *inputs: Any) -> GradCase:

@@ -8,13 +8,14 @@ from types import ModuleType
 import numpy as np
 
 from gradstack.layers import Dropout, Linear, Sequential, dropout, linear
-from gradstack.tensor import Tensor, manual_seed
-from gradstack.tensor.gradcheck_table import (
+from gradstack.tensor import (
     Built,
     GradCase,
+    Tensor,
     TorchCase,
     cases_of,
     f64,
+    manual_seed,
     module_case,
     torch_leaf,
 )

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.tensor import Node, register_kernel
-from gradstack.tensor.matvec_sums import sum_rows
+from gradstack.tensor import Node, register_kernel, sum_rows
 
 from .linear import _check_linear
 

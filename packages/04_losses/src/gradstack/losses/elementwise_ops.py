@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.activations.stable import exp_neg_abs
+from gradstack.activations import exp_neg_abs
 from gradstack.tensor import register_op
 
 from .reduction import reduce_losses

@@ -16,8 +16,7 @@ from gradstack.losses import (
     cross_entropy,
     mse_loss,
 )
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import Built, GradCase, TorchCase, torch_leaf
+from gradstack.tensor import Built, GradCase, Tensor, TorchCase, torch_leaf
 
 TARGETS = np.array([[0, 4, 4], [2, -100, 1]])  # (B=2, T=3): repeats and one ignored
 

@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gradstack.activations.stable import shift_by_max
-from gradstack.tensor import Node, register_kernel
-from gradstack.tensor.matvec_sums import mean_last, sum_last
+from gradstack.activations import shift_by_max
+from gradstack.tensor import Node, mean_last, register_kernel, sum_last
 
 from .cross_entropy_op import _valid_rows
 from .reduction import reduce_losses

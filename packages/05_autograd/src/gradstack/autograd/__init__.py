@@ -7,6 +7,7 @@ from .__about__ import __version__
 from .engine import backward, grad, sum_to_shape, topological_order
 from .flow_report import FlowReport, FlowRow, flow_report
 from .gradcheck import GradcheckResult, check_gradients, gradcheck
+from .gradcheck_runner import compare_with_torch, run_case
 from .graph_dot import render_dot, to_dot
 from .parallel import data_parallel_backward, shard_batch, suggest_shards
 from .profiler import ProfileRow, profile
@@ -14,6 +15,8 @@ from .registry import NOT_DIFFERENTIATED, RULES, get_rule, missing_rules, regist
 from .sharded import sharded_call, shards_for, use_shards
 
 __all__ = [
+    "compare_with_torch",
+    "run_case",
     "NOT_DIFFERENTIATED",
     "ProfileRow",
     "RULES",

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import GradCase, TorchCase
+from gradstack.tensor import GradCase, Tensor, TorchCase
 
 from .engine import grad
 from .gradcheck import check_gradients

@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
-from gradstack.tensor.runtime import blas_threads
+from gradstack.tensor import Tensor, blas_threads
 
 from .engine import grad
 

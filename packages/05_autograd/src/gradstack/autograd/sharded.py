@@ -27,8 +27,7 @@ from types import TracebackType
 
 import numpy as np
 
-from gradstack.tensor import Node, Tensor, get_op, is_grad_enabled, register_op
-from gradstack.tensor.runtime import blas_threads
+from gradstack.tensor import Node, Tensor, blas_threads, get_op, is_grad_enabled, register_op
 
 from .engine import grad
 from .parallel import _pool, shard_batch, suggest_shards

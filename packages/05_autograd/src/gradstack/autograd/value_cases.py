@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import ValueCase
+from gradstack.tensor import Tensor, ValueCase
 
 #: Length of the long chain: far deeper than Python's recursion limit.
 CHAIN_LENGTH = 20_000

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
-from gradstack.tensor.gradcheck_table import ValueCase
+from gradstack.tensor import Tensor, ValueCase
 
 from .adam import Adam, AdamW
 from .sgd import SGD

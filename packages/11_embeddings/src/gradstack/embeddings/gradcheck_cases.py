@@ -12,12 +12,13 @@ from gradstack.embeddings import (
     SinusoidalPositionalEncoding,
     embedding,
 )
-from gradstack.tensor import Tensor, manual_seed
-from gradstack.tensor.gradcheck_table import (
+from gradstack.tensor import (
     Built,
+    Tensor,
     TorchCase,
     cases_of,
     f64,
+    manual_seed,
     module_case,
     torch_leaf,
 )

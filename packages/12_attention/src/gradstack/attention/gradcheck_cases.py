@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from gradstack.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
-from gradstack.tensor import Tensor, manual_seed
-from gradstack.tensor.gradcheck_table import (
+from gradstack.tensor import (
     Built,
     GradCase,
+    Tensor,
     TorchCase,
     cases_of,
     f64,
+    manual_seed,
     module_case,
     torch_leaf,
 )

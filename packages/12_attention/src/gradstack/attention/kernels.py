@@ -30,8 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Node, default_generator, register_kernel
-from gradstack.tensor.matvec_sums import sum_last, sum_rows
+from gradstack.tensor import Node, default_generator, register_kernel, sum_last, sum_rows
 
 from .masks import causal_allowed
 from .scaled_dot_product import OP

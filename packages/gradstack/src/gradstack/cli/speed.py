@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from gradstack.tensor.runtime import restore_malloc, tune_malloc
+from gradstack.tensor import restore_malloc, tune_malloc
 
 
 def apply_process_settings(args: argparse.Namespace) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.activations.special import (
+from gradstack.activations import (
     GELU_TANH_C,
     GELU_TANH_K,
     GELU_TANH_SATURATION,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradstack.activations.stable import stable_sigmoid
+from gradstack.activations import stable_sigmoid
 from gradstack.losses import clamped_logs
 from gradstack.tensor import Node
 

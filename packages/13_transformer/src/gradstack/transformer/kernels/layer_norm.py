@@ -15,8 +15,7 @@ import math
 
 import numpy as np
 
-from gradstack.tensor import Node, register_kernel
-from gradstack.tensor.matvec_sums import mean_last, sum_rows
+from gradstack.tensor import Node, mean_last, register_kernel, sum_rows
 
 
 def layer_norm_kernel(

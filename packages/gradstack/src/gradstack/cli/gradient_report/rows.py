@@ -53,7 +53,7 @@ def _record(row: Row, run: Callable[[], tuple[bool, float, str]]) -> None:
 
 def gradient_rows(module: str, table: ModuleType, torch: ModuleType | None) -> list[Row]:
     """Rows of a ``gradcheck_cases`` table, plus one PyTorch row when ``torch`` is given."""
-    from gradstack.autograd.gradcheck_runner import compare_with_torch, run_case
+    from gradstack.autograd import compare_with_torch, run_case
 
     rows = _grouped(module, table.GRADCHECK_CASES)
     for case in table.GRADCHECK_CASES:
