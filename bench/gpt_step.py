@@ -106,17 +106,18 @@ def _gradstack_worker(cfg: tuple, shards: int, loop: str):
     from gradstack.losses import cross_entropy
     from gradstack.optim import AdamW
     from gradstack.tensor import Tensor, manual_seed, no_grad
-    from gradstack.transformer import GPT
+    from gradstack.transformer import GPT, forward_work
 
     vocab, context, layers, heads, width, batch_size = cfg
     manual_seed(0)
     model = GPT(vocab, width, layers, heads, max_seq_len=context)
     params = list(model.parameters())
     opt = AdamW(params, lr=1e-3, weight_decay=0.01)
-    count = shards or suggest_shards(batch_size, context * width)
+    work = forward_work(context, width, layers)
+    count = shards or suggest_shards(batch_size, work)
     pinned = shards or None
     with use_shards(pinned):
-        print(f"gradstack: {shards_for(batch_size, context * width)} shard(s)", file=sys.stderr)
+        print(f"gradstack: {shards_for(batch_size, work)} shard(s)", file=sys.stderr)
 
     def train_step(x, y):
         return training_step(model, opt, params, x, y, count, grad_clip=0.0)
@@ -242,11 +243,12 @@ def run_worker(framework: str, config: str, args: argparse.Namespace) -> None:
 
     def handle(request: dict) -> dict:
         op = request["op"]
-        if op == "steps":
-            chosen = itertools.islice(training_batches, request["count"])
-            return {"step_ms": [_timed(step, x, y) for x, y in chosen]}
-        if op == "infer":
-            return {"infer_ms": [_timed(infer, x) for x, _ in batches[: request["count"]]]}
+        if op == "steps":  # one untimed step first: it pays for waking threads after the pause
+            chosen = list(itertools.islice(training_batches, request["count"] + 1))
+            return {"step_ms": [_timed(step, x, y) for x, y in chosen][1:]}
+        if op == "infer":  # the same untimed first call
+            chosen = batches[: request["count"]]
+            return {"infer_ms": [_timed(infer, x) for x, _ in chosen[-1:] + chosen][1:]}
         if op == "memory":
             rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             traced = None if framework == "torch" else _peak_traced_mb(step, *batches[0])
@@ -267,6 +269,9 @@ def _start(framework: str, config: str, args: argparse.Namespace) -> Worker:
     """A worker process for one framework and config, with the same thread settings for all."""
     env = dict(os.environ)
     worker = framework
+    shards = args.shards
+    if framework.startswith("gradstack@"):  # gradstack with its shard count pinned
+        worker, shards = "gradstack", int(framework.split("@", 1)[1])
     if framework == REFERENCES:
         env["GRADSTACK_KERNELS"] = "0"
         worker = "gradstack"
@@ -275,7 +280,7 @@ def _start(framework: str, config: str, args: argparse.Namespace) -> Worker:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(args.threads)
         command += ["--threads", str(args.threads)]
-    command += ["--shards", str(args.shards), "--loop", args.loop]
+    command += ["--shards", str(shards), "--loop", args.loop]
     if not args.tune:
         env["GRADSTACK_MALLOC_TUNING"] = "0"
         command.append("--no-malloc-tuning")
@@ -363,13 +368,14 @@ def report(results: dict, configs: list[str], frameworks: list[str]) -> str:
         runs = results[config]
         pairs = [("gradstack", "numpy"), ("gradstack", "torch"), (REFERENCES, "torch")]
         pairs.append((REFERENCES, "gradstack"))  # what the kernels buy
+        pairs += [(f, "torch") for f in frameworks if f.startswith("gradstack@")]
         for name, other in pairs:
             if name in frameworks and other in frameworks:
                 spread = _ratio_spread(runs[name]["round_ms"], runs[other]["round_ms"])
                 lines.append(f"{config}: {name} / {other} per round: {spread}  ")
         if "torch" in frameworks:
-            for name in ("gradstack", REFERENCES):
-                if name in frameworks:
+            for name in frameworks:
+                if name.startswith("gradstack") or name == REFERENCES:
                     spread = _ratio_spread(
                         runs[name]["infer_round_ms"], runs["torch"]["infer_round_ms"]
                     )
@@ -441,7 +447,8 @@ def main() -> None:
     parser.add_argument(
         "--frameworks",
         default=",".join(FRAMEWORKS),
-        help=f"comma-separated subset of {', '.join(FRAMEWORKS + (REFERENCES,))}",
+        help=f"comma-separated subset of {', '.join(FRAMEWORKS + (REFERENCES,))}; "
+        "gradstack@N is gradstack with N batch shards pinned (to compare shard counts)",
     )
     parser.add_argument(
         "--shards",

@@ -13,7 +13,7 @@ import pytest
 from gradstack.optim import Adam, AdamW
 from gradstack.optim.kernels import FlatGroup, can_flatten
 from gradstack.optim.kernels.adam import flat_groups
-from gradstack.tensor import Tensor, kernels_enabled, use_references
+from gradstack.tensor import Tensor, intra_op_settings, kernels_enabled, use_references
 
 # Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
 pytestmark = pytest.mark.skipif(
@@ -178,3 +178,32 @@ def test_switching_kernels_off_and_on_mid_run_gives_the_same_parameters():
     advance(opt, params, range(4, 6))
     for a, b in zip(unbroken, params):
         np.testing.assert_array_equal(a.data, b.data)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
+def test_a_group_split_over_threads_equals_the_whole_group_bit_for_bit(optimizer_class, threads):
+    whole, whole_opt = run(optimizer_class, grouped=True, steps=5)
+    with intra_op_settings(threads=threads, min_work=0):  # every group splits
+        flat = flat_groups(whole_opt)[0]
+        assert len(flat.split(threads)) == min(threads, len(SHAPES))
+        split, split_opt = run(optimizer_class, grouped=True, steps=5)
+    for a, b in zip(whole, split):
+        np.testing.assert_array_equal(a.data, b.data)
+    whole_state, split_state = whole_opt.state_dict()["state"], split_opt.state_dict()["state"]
+    for i in range(len(SHAPES)):
+        for name in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(whole_state[i][name], split_state[i][name])
+
+
+def test_split_runs_cover_every_parameter_once_in_order():
+    params = make_params()
+    flat = FlatGroup(params, [{} for _ in params], ("exp_avg",))
+    for count in range(1, 6):
+        runs = flat.split(count)
+        assert runs[0][0] == 0 and runs[-1][1] == len(params)
+        assert all(a[1] == b[0] for a, b in zip(runs, runs[1:]))  # contiguous, no gaps
+        assert all(lo < hi for lo, hi in runs)
+        assert len(runs) <= count
+    # sizes 12, 3, 20, 1: halving 36 elements cuts after the second parameter
+    assert flat.split(2) == [(0, 2), (2, 4)]

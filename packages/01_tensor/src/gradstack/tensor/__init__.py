@@ -17,6 +17,15 @@ from .gradcheck_table import (
     randomized,
     torch_leaf,
 )
+from .intra_op import (
+    blocks_for,
+    in_worker,
+    intra_op_settings,
+    intra_op_threads,
+    run_blocks,
+    set_intra_op_threads,
+    worker_scope,
+)
 from .kernel_registry import (
     KERNELS,
     Kernel,
@@ -29,7 +38,7 @@ from .matvec_sums import mean_last, sum_last, sum_rows
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, manual_seed
-from .runtime import blas_threads, restore_malloc, tune_malloc
+from .runtime import blas_threads, restore_malloc, set_blas_threads, tune_malloc
 from .tensor import Tensor, apply, as_tensor, get_op_hook, set_op_hook
 
 runtime.apply_defaults()  # malloc tuning, once per process (GRADSTACK_MALLOC_TUNING=0: off)
@@ -48,6 +57,14 @@ __all__ = [
     "sum_last",
     "sum_rows",
     "blas_threads",
+    "blocks_for",
+    "in_worker",
+    "intra_op_settings",
+    "intra_op_threads",
+    "run_blocks",
+    "set_blas_threads",
+    "set_intra_op_threads",
+    "worker_scope",
     "restore_malloc",
     "tune_malloc",
     "KERNELS",

@@ -127,6 +127,18 @@ def get_blas_threads() -> int | None:
     return None if _Blas.get_threads is None else int(_Blas.get_threads())
 
 
+def set_blas_threads(count: int) -> bool:
+    """Set OpenBLAS's thread count for the process; return whether it could be set."""
+    if count < 1:
+        raise ValueError(f"set_blas_threads: count must be >= 1, got {count}")
+    if not _Blas.searched:
+        _find_blas()
+    if _Blas.set_threads is None:
+        return False
+    _Blas.set_threads(count)
+    return True
+
+
 @contextmanager
 def blas_threads(count: int) -> Iterator[bool]:
     """Run a block with OpenBLAS limited to ``count`` threads; yields whether it applied."""

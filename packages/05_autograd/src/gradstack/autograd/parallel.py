@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor, blas_threads
+from gradstack.tensor import Tensor, blas_threads, worker_scope
 
 from .engine import grad
 
@@ -35,26 +35,43 @@ def _pool(size: int) -> ThreadPoolExecutor:
     return pool
 
 
+def _scoped(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a thread marked as a worker: ops inside do not split again."""
+    with worker_scope():
+        return fn(*args)
+
+
+def map_shards(fn: Callable[..., Any], *iterables: Sequence[Any]) -> list[Any]:
+    """``[fn(*args) ...]`` over the shards, each in its own pool thread, one BLAS thread each."""
+    count = len(iterables[0])
+    with blas_threads(1):
+        return list(_pool(count).map(_scoped, [fn] * count, *iterables))
+
+
 def _rows(shard: Sequence[Any]) -> int:
     """Batch size of a shard: the length of its first argument."""
     first = shard[0]
     return int(first.shape[0] if isinstance(first, (Tensor, np.ndarray)) else len(first))
 
 
-# Below about this many activation elements per layer (batch x sequence x width), a
-# batch is too small to split: on a 2-core machine one shard won on bench config A
-# (16 x 32 x 64 = 32k) and two shards won on B (262k) and C (524k).
-MIN_ELEMENTS_TO_SHARD = 1 << 17
+# Below about this many multiply-adds in a batch's forward pass, a batch is too small to
+# split. Measured on a 2-core machine (bench/README.md, one process alternating one and
+# two shards): one shard won at 109M-218M (GPT width 64 batch 32-64, width 128 batch 4),
+# two shards tied at 335M-436M (width 64 batch 8 at context 256, width 128 batch 8) and
+# won from 654M up (width 128 batch 12, 1.1-1.2x; width 256 batch 4-8, 1.15-1.25x).
+MIN_WORK_TO_SHARD = 300_000_000
 
 
-def suggest_shards(batch_size: int, elements_per_row: int, cores: int | None = None) -> int:
+def suggest_shards(batch_size: int, work_per_row: int, cores: int | None = None) -> int:
     """How many shards to run in parallel: one per core for large batches, else 1.
 
-    Deterministic (no timing), so a resumed run makes the same choice and computes the
-    same sums in the same order as the run it continues.
+    ``work_per_row`` is the multiply-adds of one batch row's forward pass (for a GPT,
+    ``gradstack.transformer.forward_work``). Deterministic (no timing), so a resumed
+    run makes the same choice and computes the same sums in the same order as the run
+    it continues.
     """
     cores = cores or os.cpu_count() or 1
-    if cores < 2 or batch_size < 2 or batch_size * elements_per_row < MIN_ELEMENTS_TO_SHARD:
+    if cores < 2 or batch_size < 2 or batch_size * work_per_row < MIN_WORK_TO_SHARD:
         return 1
     return min(cores, batch_size)
 
@@ -96,8 +113,7 @@ def data_parallel_backward(
     if len(shards) == 1:
         results = [run(shards[0], sizes[0])]
     else:
-        with blas_threads(1):
-            results = list(_pool(len(shards)).map(run, shards, sizes))
+        results = map_shards(run, shards, sizes)
     for i, p in enumerate(params):
         parts = [r[1][i].data for r in results if r[1][i] is not None]
         if not parts:

@@ -27,10 +27,10 @@ from types import TracebackType
 
 import numpy as np
 
-from gradstack.tensor import Node, Tensor, blas_threads, get_op, is_grad_enabled, register_op
+from gradstack.tensor import Node, Tensor, get_op, is_grad_enabled, register_op
 
 from .engine import grad
-from .parallel import _pool, shard_batch, suggest_shards
+from .parallel import map_shards, shard_batch, suggest_shards
 from .registry import register_rule
 
 ENV_VAR = "GRADSTACK_SHARDS"
@@ -74,11 +74,11 @@ class use_shards:  # noqa: N801 (a context manager, named like no_grad)
         _Override.count = self.previous
 
 
-def shards_for(batch_size: int, elements_per_row: int) -> int:
+def shards_for(batch_size: int, work_per_row: int) -> int:
     """Shards for a batch: ``use_shards``, else ``GRADSTACK_SHARDS``, else ``suggest_shards``."""
     count = _Override.count or _from_environment()
     if count is None:
-        return suggest_shards(batch_size, elements_per_row)
+        return suggest_shards(batch_size, work_per_row)
     return max(1, min(count, batch_size))
 
 
@@ -99,8 +99,7 @@ def sharded_call(
     if shards <= 1 or batch.shape[0] < 2:
         return fn(batch)
     parts = [part[0] for part in shard_batch(batch, shards=shards)]
-    with blas_threads(1):
-        outputs = list(_pool(len(parts)).map(fn, parts))
+    outputs = map_shards(fn, parts)
     data = np.concatenate([out.data for out in outputs], axis=0)
     inputs = tuple(p for p in params if p.requires_grad)
     if not is_grad_enabled() or not inputs or not any(out.requires_grad for out in outputs):
@@ -122,8 +121,7 @@ def _sharded_call_backward(grad_output: np.ndarray, node: Node) -> tuple[np.ndar
             return (None,) * len(params)
         return grad(out, params, grad_output[rows[0] : rows[1]], allow_unused=True)
 
-    with blas_threads(1):
-        results = list(_pool(len(outputs)).map(shard_backward, outputs, bounds))
+    results = map_shards(shard_backward, outputs, bounds)
     sums: list[np.ndarray | None] = []
     for i in range(len(params)):
         parts = [r[i].data for r in results if r[i] is not None]

@@ -19,7 +19,7 @@ from .checkpoint import (
     open_checkpoint,
     save_checkpoint,
 )
-from .config import GPTConfig
+from .config import GPTConfig, forward_work
 from .gpt import GPT
 from .layer_norm import layer_norm
 from .mlp import MLP
@@ -33,6 +33,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointMissing",
     "GPTConfig",
+    "forward_work",
     "LayerNorm",
     "TransformerBlock",
     "__version__",

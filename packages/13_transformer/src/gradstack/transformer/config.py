@@ -9,6 +9,13 @@ from typing import Any
 from gradstack.tensor import check_positive_int, check_probability
 
 
+def forward_work(seq_len: int, embed_dim: int, num_layers: int) -> int:
+    """Multiply-adds of a GPT's blocks on one sequence: 12 C² per position per layer for the
+    projections and the MLP, 2 T C for attention's two products (what ``suggest_shards``
+    weighs when it decides whether a batch is worth splitting)."""
+    return seq_len * num_layers * embed_dim * (12 * embed_dim + 2 * seq_len)
+
+
 @dataclass(frozen=True)
 class GPTConfig:
     """Everything needed to rebuild a GPT; saved as ``config.json`` next to the weights."""
@@ -34,6 +41,10 @@ class GPTConfig:
     def head_dim(self) -> int:
         """Size of one attention head."""
         return self.embed_dim // self.num_heads
+
+    def forward_work(self, seq_len: int) -> int:
+        """Multiply-adds of the blocks' forward pass on one sequence of ``seq_len`` tokens."""
+        return forward_work(seq_len, self.embed_dim, self.num_layers)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready fields."""

@@ -28,7 +28,9 @@ def run_bench(args: argparse.Namespace) -> int:
     """Run ``gradstack bench``; returns the exit code."""
     if args.embed_dim % args.heads:
         raise UsageError(f"--heads {args.heads} does not divide --embed-dim {args.embed_dim}")
-    shards = args.shards or default_shards(args.batch_size, args.context, args.embed_dim, 0.0)
+    shards = args.shards or default_shards(
+        args.batch_size, args.context, args.embed_dim, args.layers, 0.0
+    )
     if shards > args.batch_size:
         raise UsageError(f"--shards {shards} is more than --batch-size {args.batch_size}")
     apply_process_settings(args)

@@ -98,7 +98,11 @@ def _fill(values: dict[str, Any]) -> dict[str, Any]:
         values["vocab_size"] = DEFAULT_BPE_VOCAB
     if values["shards"] is None:
         values["shards"] = default_shards(
-            values["batch_size"], values["context"], values["embed_dim"], values["dropout"]
+            values["batch_size"],
+            values["context"],
+            values["embed_dim"],
+            values["layers"],
+            values["dropout"],
         )
     return values
 

@@ -28,10 +28,13 @@ def add_speed_arguments(group: argparse._ArgumentGroup) -> None:
     )
 
 
-def default_shards(batch_size: int, context: int, embed_dim: int, dropout: float) -> int:
+def default_shards(
+    batch_size: int, context: int, embed_dim: int, layers: int, dropout: float
+) -> int:
     """The shard count a run gets when ``--shards`` is not given."""
     from gradstack.autograd import suggest_shards
+    from gradstack.transformer import forward_work
 
     if dropout > 0:
         return 1
-    return suggest_shards(batch_size, context * embed_dim)
+    return suggest_shards(batch_size, forward_work(context, embed_dim, layers))

@@ -2,7 +2,9 @@
 
 The arithmetic is the reference's (gradstack.optim.adam), in the same order, so the
 parameters and moments equal the reference's bit for bit; only the number of NumPy
-calls and temporary arrays differs.
+calls and temporary arrays differs. A large flat group is updated in runs of whole
+parameters, one per thread at once (``gradstack.tensor.run_blocks``): the update is
+elementwise, so the split changes no bit.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from gradstack.tensor import blocks_for, run_blocks
+
 from .flat import FlatGroup, can_flatten
 
 if TYPE_CHECKING:
     from ..adam import Adam
 
 _MOMENTS = ("exp_avg", "exp_avg_sq")
+ELEMENTWISE_PASSES = 16  # NumPy passes per element of a step: the work ``blocks_for`` weighs
 # Per optimizer: its flat groups (by group number) and its work buffers (by dtype).
 _FLAT_GROUPS: WeakKeyDictionary = WeakKeyDictionary()
 _WORK: WeakKeyDictionary = WeakKeyDictionary()
@@ -71,19 +76,35 @@ def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) ->
         flat = groups[number] = FlatGroup(params, states, _MOMENTS)
     for state in states:
         state["step"] += 1
-    flat.gather()
-    moments = {"step": states[0]["step"], **flat.buffers}
-    _update(optimizer, flat.param, flat.grad, moments, group)
-    flat.scatter()
+    work = work_buffer(optimizer, flat.param)
+    step = states[0]["step"]
+
+    def run(first: int, end: int) -> None:
+        """Gather, update and scatter parameters ``first .. end - 1``."""
+        flat.gather(first, end)
+        span = flat.span(first, end)
+        moments = {"step": step, **{name: buf[span] for name, buf in flat.buffers.items()}}
+        _update(optimizer, flat.param[span], flat.grad[span], moments, group, work[span])
+        flat.scatter(first, end)
+
+    blocks = blocks_for(flat.bounds[-1], flat.bounds[-1] * ELEMENTWISE_PASSES)
+    run_blocks(run, flat.split(len(blocks)))
 
 
-def _update(optimizer: Adam, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+def _update(
+    optimizer: Adam,
+    param: np.ndarray,
+    grad: np.ndarray,
+    state: dict,
+    group: dict,
+    work: np.ndarray | None = None,
+) -> None:
     """The reference's arithmetic, in place: one work buffer, no temporary arrays."""
     lr, eps, decay = group["lr"], group["eps"], group["weight_decay"]
     beta1, beta2 = group["betas"]
     step = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    work = work_buffer(optimizer, param)
+    work = work_buffer(optimizer, param) if work is None else work
     if decay and optimizer.decoupled:
         param *= 1 - lr * decay
     elif decay:

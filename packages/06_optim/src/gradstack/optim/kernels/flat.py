@@ -74,12 +74,31 @@ class FlatGroup:
             for state, view in zip(states, views)
         )
 
-    def gather(self) -> None:
-        """Copy every gradient and parameter into the flat vectors."""
-        np.concatenate([p.grad.data.reshape(-1) for p in self.params], out=self.grad)
-        np.concatenate([p.data.reshape(-1) for p in self.params], out=self.param)
+    def split(self, count: int) -> list[tuple[int, int]]:
+        """``count`` runs of whole parameters ``(first, end)`` with about equal elements each."""
+        total = self.bounds[-1]
+        cuts = [0]
+        for part in range(1, count):
+            target = total * part / count
+            cut = int(np.searchsorted(self.bounds, target))  # first boundary at or past it
+            if cut > 0 and target - self.bounds[cut - 1] < self.bounds[cut] - target:
+                cut -= 1  # the boundary before it is nearer
+            cuts.append(min(max(cut, cuts[-1]), len(self.params)))
+        cuts.append(len(self.params))
+        return [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
 
-    def scatter(self) -> None:
-        """Write the updated flat parameters back into each parameter's own array."""
-        for p, start, stop in self._slices():
+    def span(self, first: int, end: int) -> slice:
+        """The stretch of the flat vectors that parameters ``first .. end - 1`` occupy."""
+        return slice(self.bounds[first], self.bounds[end])
+
+    def gather(self, first: int = 0, end: int | None = None) -> None:
+        """Copy gradients and values of parameters ``first .. end - 1`` into the flat vectors."""
+        params = self.params[first:end]
+        span = self.span(first, len(self.params) if end is None else end)
+        np.concatenate([p.grad.data.reshape(-1) for p in params], out=self.grad[span])
+        np.concatenate([p.data.reshape(-1) for p in params], out=self.param[span])
+
+    def scatter(self, first: int = 0, end: int | None = None) -> None:
+        """Write the updated flat values of parameters ``first .. end - 1`` back to their arrays."""
+        for p, start, stop in list(self._slices())[first:end]:
             np.copyto(p.data, self.param[start:stop].reshape(p.data.shape))

@@ -30,7 +30,7 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     """Logits (B, T, V) of ``tokens``, over the shards ``shards_for`` picks."""
     idx = check_tokens("GPT.forward", tokens, model.config)
     batch, seq_len = idx.shape
-    shards = shards_for(batch, seq_len * model.config.embed_dim)
+    shards = shards_for(batch, model.config.forward_work(seq_len))
     dropout = model.training and model.config.dropout > 0
     if dropout:
         return model.forward(idx)
