@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gradstack.attention import MultiHeadAttention, scaled_dot_product_attention
-from gradstack.attention.kernels import attention_forward_kernel
+from gradstack.attention.kernels import attention_forward_kernel, causal_blocks
 from gradstack.autograd import grad
 from gradstack.tensor import OPS, Tensor, kernels_enabled, manual_seed, use_references
 
@@ -192,3 +192,32 @@ def test_only_one_input_requires_grad(dtype, which):
     tolerance = TOLERANCE[dtype]
     scale = max(1.0, float(np.abs(theirs).max()))
     np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("length", "blocks"), [(128, 2), (136, 2), (256, 4)])
+def test_long_causal_sequences_run_in_query_blocks(dtype, length, blocks):
+    """From CAUSAL_BLOCK_MIN queries the causal kernel skips the masked keys block by block."""
+    assert len(causal_blocks(length, length, False, 0.0)) == blocks
+    arrays = make((2, 2), length, length, dtype, d=4, dv=3)
+    assert_kernel_equals_reference(
+        lambda q, k, v: scaled_dot_product_attention(q, k, v, is_causal=True), arrays
+    )
+    inputs = [Tensor(a, dtype=a.dtype, requires_grad=True) for a in arrays]
+    out = scaled_dot_product_attention(*inputs, is_causal=True)
+    assert isinstance(out.grad_fn.saved[0], tuple) and len(out.grad_fn.saved[0]) == blocks
+
+
+def test_only_plain_causal_self_attention_is_blocked():
+    assert causal_blocks(127, 127, False, 0.0) == []  # short
+    assert causal_blocks(128, 200, False, 0.0) == []  # queries after a cache
+    assert causal_blocks(128, 128, True, 0.0) == []  # another mask, or not causal
+    assert causal_blocks(128, 128, False, 0.1) == []  # dropout: draws in the reference's order
+    assert causal_blocks(300, 300, False, 0.0) == [(0, 75), (75, 150), (150, 225), (225, 300)]
+
+
+def test_multi_head_attention_with_a_long_context_through_both():
+    manual_seed(0)
+    layer = MultiHeadAttention(16, 4)
+    x = np.random.default_rng(5).standard_normal((2, 130, 16))
+    assert_kernel_equals_reference(lambda x: layer(x, is_causal=True), [x])
