@@ -74,7 +74,9 @@ def test_full_graph_counts_match_the_recorded_graph(gpt_loss):
     assert sum(k.startswith("op") for k in nodes) == n_ops
     assert sum(k.startswith("leaf") for k in nodes) == n_leaves
     assert len(edges) == n_pairs
-    assert n_leaves >= 37 and n_ops > 37
+    # 37 parameters; ops: per block 2 layer norms, 2 adds, 3 Linear, GELU and the fused
+    # attention kernel (q, k, v and attention in one node), then embedding, ln_f, lm_head
+    assert n_leaves >= 37 and n_ops > 20
 
 
 def test_every_gpt_parameter_appears_once_with_its_shape(gpt_loss):

@@ -8,11 +8,32 @@ import numpy as np
 
 from gradstack.layers import Linear, Module
 from gradstack.layers import dropout as dropout_fn
-from gradstack.tensor import Tensor, check_positive_int, check_probability, is_grad_enabled
+from gradstack.tensor import (
+    Tensor,
+    check_positive_int,
+    check_probability,
+    is_grad_enabled,
+    kernels_enabled,
+)
 
 from .kv_cache import KVCache
 from .masks import mask_array
 from .scaled_dot_product import scaled_dot_product_attention
+
+
+class _ForwardKernel:
+    """The runner ``MultiHeadAttention.__call__`` tries first when kernels are on (set by
+    ``kernels/fused_heads.py``): it returns the output, or None to leave the call to
+    ``forward``."""
+
+    runner: Any = None
+
+
+def register_forward_kernel(runner: Any) -> None:
+    """Install the kernel ``MultiHeadAttention.__call__`` tries before ``forward``."""
+    if not callable(runner):
+        raise TypeError("register_forward_kernel: runner must be a callable")
+    _ForwardKernel.runner = runner
 
 
 class MultiHeadAttention(Module):
@@ -93,6 +114,17 @@ class MultiHeadAttention(Module):
             scores = (x.shape[0], self.num_heads, x.shape[1], total)
             mask_array("MultiHeadAttention", mask, scores)
         return cache
+
+    def __call__(
+        self, x: Tensor, mask: Any = None, is_causal: bool = False, cache: KVCache | None = None
+    ) -> Tensor:
+        """``forward``, or the fused kernel (q, k, v in one product) when kernels are on."""
+        runner = _ForwardKernel.runner
+        if runner is not None and kernels_enabled():
+            out = runner(self, x, mask, is_causal, cache)
+            if out is not None:
+                return out
+        return self.forward(x, mask, is_causal, cache)
 
     def forward(
         self,

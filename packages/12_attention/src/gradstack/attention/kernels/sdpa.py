@@ -38,8 +38,8 @@ import numpy as np
 
 from gradstack.tensor import Node, default_generator, register_kernel, sum_last, sum_rows
 
-from .masks import causal_allowed
-from .scaled_dot_product import OP
+from ..masks import causal_allowed
+from ..scaled_dot_product import OP
 
 
 @lru_cache(maxsize=16)  # (L, L) arrays: a few shapes recur (training T, decoding steps)
@@ -154,16 +154,24 @@ def _causal_forward(
     return out, (tuple(probs), None, out)
 
 
-def _causal_backward(
-    g: np.ndarray, node: Node, blocks: list[tuple[int, int]]
-) -> tuple[Any, Any, Any]:
-    """Gradients of q, k, v block by block; k and v collect every block's share."""
-    q, k, v = (t.data for t in node.inputs)
-    probs, _, out = node.saved
-    scale = node.attrs["scale"]
-    dq = np.empty_like(q, dtype=np.result_type(g, q))
-    dk = np.zeros_like(k, dtype=np.result_type(g, k))
-    dv = np.zeros_like(v, dtype=np.result_type(g, v))
+Grads = tuple[Any, Any, Any]  # dq, dk, dv (None where not needed)
+
+
+def _causal_grads(
+    g: np.ndarray,
+    q: np.ndarray,
+    k: np.ndarray,
+    v: np.ndarray,
+    saved: tuple,
+    scale: float,
+    into: Grads,
+) -> Grads:
+    """Gradients of q, k, v block by block into ``into``; k and v collect every block's share."""
+    probs, _, out = saved
+    dq, dk, dv = into
+    dk[...] = 0.0
+    dv[...] = 0.0
+    blocks = causal_blocks(q.shape[-2], q.shape[-2], False, 0.0)
     for (q0, q1), probs_t in zip(blocks, probs):
         g_block = g[..., q0:q1, :]  # (..., qb, dv)
         dv[..., :q1, :] += np.matmul(probs_t, g_block)  # (..., q1, qb) @ (..., qb, dv)
@@ -176,8 +184,7 @@ def _causal_backward(
         dk[..., :q1, :] += np.matmul(d_scores_t, q[..., q0:q1, :])  # (..., q1, qb) @ (qb, d)
     dq *= q.dtype.type(scale)
     dk *= k.dtype.type(scale)
-    needs = node.needs_input_grad
-    return tuple(grad if need else None for grad, need in zip((dq, dk, dv), needs))
+    return dq, dk, dv
 
 
 def attention_forward_kernel(
@@ -210,20 +217,39 @@ def attention_forward_kernel(
     return out, (probs_t, keep_t, out)
 
 
-def attention_backward_kernel(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]:
-    """Gradients of q, k, v from the kernel's saved (Pᵀ, keepᵀ, out), keys-first."""
-    if isinstance(node.saved[0], tuple):  # the causal path's blocks
-        q_len = node.inputs[0].data.shape[-2]
-        return _causal_backward(g, node, causal_blocks(q_len, q_len, False, 0.0))
-    q, k, v = (t.data for t in node.inputs)
-    probs_t, keep_t, out = node.saved
-    scale = node.attrs["scale"]
-    dropout_p = node.attrs["dropout_p"]
-    need_q, need_k, need_v = node.needs_input_grad
+def _product(a: np.ndarray, b: np.ndarray, like: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """``a @ b`` into ``out`` when given, else a new array in ``like``'s layout."""
+    return matmul_like(a, b, like) if out is None else np.matmul(a, b, out=out)
+
+
+def attention_grads(
+    g: np.ndarray,
+    q: np.ndarray,
+    k: np.ndarray,
+    v: np.ndarray,
+    saved: tuple,
+    scale: float,
+    dropout_p: float,
+    needs: tuple[bool, bool, bool] = (True, True, True),
+    into: Grads | None = None,
+) -> Grads:
+    """Gradients of q, k, v from what ``attention_forward_kernel`` saved, keys-first.
+
+    ``into`` (dq, dk, dv), arrays shaped like q, k and v, receives the gradients (all
+    three are computed then); without it each is a new array in its input's layout.
+    """
+    if isinstance(saved[0], tuple):  # the causal path's blocks
+        if into is None:
+            into = tuple(np.empty_like(a, dtype=np.result_type(g, a)) for a in (q, k, v))
+        grads = _causal_grads(g, q, k, v, saved, scale, into)
+        return tuple(grad if need else None for grad, need in zip(grads, needs))
+    probs_t, keep_t, out = saved
+    need_q, need_k, need_v = needs if into is None else (True, True, True)
+    dq_out, dk_out, dv_out = (None, None, None) if into is None else into
     dv = None
     if need_v:
         weights_t = probs_t if keep_t is None else _apply_dropout(probs_t, keep_t, dropout_p)
-        dv = matmul_like(weights_t, g, v)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
+        dv = _product(weights_t, g, v, dv_out)  # Wᵀ @ g: (..., Lk, Lq) @ (..., Lq, dv)
     if not (need_q or need_k):
         return None, None, dv
     g_t = np.ascontiguousarray(np.swapaxes(g, -1, -2))  # (..., dv, Lq), as qᵀ in the forward
@@ -235,13 +261,22 @@ def attention_backward_kernel(g: np.ndarray, node: Node) -> tuple[Any, Any, Any]
     np.multiply(d_scores_t, probs_t, out=d_scores_t)  # dSᵀ, zero wherever P is zero
     dq = None
     if need_q:
-        dq = matmul_like(np.swapaxes(d_scores_t, -1, -2), k, q)  # (..., Lq, Lk) @ (..., Lk, d)
+        dq = _product(np.swapaxes(d_scores_t, -1, -2), k, q, dq_out)  # (..., Lq, Lk) @ (Lk, d)
         dq *= q.dtype.type(scale)
     dk = None
     if need_k:
-        dk = matmul_like(d_scores_t, q, k)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
+        dk = _product(d_scores_t, q, k, dk_out)  # dSᵀ @ q: (..., Lk, Lq) @ (..., Lq, d)
         dk *= k.dtype.type(scale)
     return dq, dk, dv
+
+
+def attention_backward_kernel(g: np.ndarray, node: Node) -> Grads:
+    """Gradients of q, k, v from the kernel's saved (Pᵀ, keepᵀ, out), keys-first."""
+    q, k, v = (t.data for t in node.inputs)
+    attrs = node.attrs
+    return attention_grads(
+        g, q, k, v, node.saved, attrs["scale"], attrs["dropout_p"], node.needs_input_grad
+    )
 
 
 register_kernel(OP, attention_forward_kernel, attention_backward_kernel)
