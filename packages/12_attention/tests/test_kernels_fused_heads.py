@@ -130,3 +130,14 @@ def test_masks_caches_and_watched_ops_run_the_modules():
         plain = self_attention_heads(layer, Tensor(x.data), is_causal=True)
     np.testing.assert_allclose(cached.data, plain.data, rtol=1e-5, atol=1e-6)
     assert cache.length == 4  # the cache path ran and filled the cache
+
+
+def test_a_batch_shard_runs_the_modules():
+    """Inside a shard's thread each product has one BLAS thread; fused measured slower."""
+    from gradstack.tensor import worker_scope
+
+    layer = layer_of(8, 2, np.float32)
+    x = Tensor(np.random.default_rng(8).standard_normal((2, 4, 8)), requires_grad=True)
+    with worker_scope():
+        assert "self_attention_heads" not in op_names(layer(x, is_causal=True))
+    assert "self_attention_heads" in op_names(layer(x, is_causal=True))
