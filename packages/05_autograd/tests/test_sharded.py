@@ -81,3 +81,26 @@ def test_bad_shard_settings_fail_clearly(monkeypatch):
         shards_for(64, 1 << 16)
     with pytest.raises(ValueError, match="use_shards: count must be >= 1"):
         use_shards(0)
+
+
+def test_random_shards_draw_from_generators_seeded_in_shard_order():
+    """random=True: shard i draws from default_rng(seed_i), the seeds one draw of the
+    caller's generator, so the draws never depend on which thread runs first."""
+    from gradstack.tensor import default_generator
+
+    x = np.zeros((6, 2))
+
+    def noisy(part):
+        return Tensor(part + default_generator().random(part.shape), dtype=np.float64)
+
+    manual_seed(3)
+    out = sharded_call(noisy, x, [], 3, random=True)
+    after = default_generator().random()
+    manual_seed(3)
+    seeds = default_generator().integers(0, 2**63 - 1, size=3)
+    assert default_generator().random() == after  # the caller's generator: one draw
+    expected = np.concatenate([np.random.default_rng(int(s)).random((2, 2)) for s in seeds])
+    np.testing.assert_array_equal(out.data, expected)
+    manual_seed(3)
+    again = sharded_call(noisy, x, [], 3, random=True)
+    np.testing.assert_array_equal(again.data, out.data)

@@ -55,12 +55,53 @@ def test_inference_over_shards_equals_one_batch():
     np.testing.assert_allclose(three.data, one, rtol=1e-6, atol=1e-7)
 
 
-def test_dropout_in_training_and_references_stay_on_one_shard():
+def test_references_stay_on_one_shard():
     x, _ = _batch()
+    with use_shards(2), use_references():
+        assert _model()(x).grad_fn.name() != "ShardedCallBackward"
+
+
+def _dropout_step(shards: int):
+    """A seeded plain step of a model with dropout: logits, loss and gradients."""
+    model = _model(dropout=0.3)
+    manual_seed(7)
+    return _step(model, shards)
+
+
+def test_dropout_over_shards_repeats_exactly_with_the_seed():
+    """Each shard draws from its own generator, seeded in shard order: no thread races."""
+    logits, loss, grads = _dropout_step(2)
+    assert logits.grad_fn.name() == "ShardedCallBackward"
+    for _ in range(3):
+        again_logits, again_loss, again_grads = _dropout_step(2)
+        np.testing.assert_array_equal(again_logits.data, logits.data)
+        assert again_loss == loss
+        for a, b in zip(again_grads, grads):
+            np.testing.assert_array_equal(a, b)
+    one_logits = _dropout_step(1)[0]
+    assert one_logits.grad_fn.name() != "ShardedCallBackward"
+    assert not np.allclose(one_logits.data, logits.data)  # other masks than one batch's
+
+
+def test_dropout_over_shards_drops_in_every_shard_and_keeps_its_gradient_exact():
+    """Shard by shard, the sharded step equals each shard's rows run alone with that
+    shard's generator: the same masks, so the same logits and summed gradients."""
+    from gradstack.tensor import default_generator, generator_scope
+
+    model = _model(dropout=0.3)
+    x, y = _batch()
+    manual_seed(7)
+    seeds = default_generator().integers(0, 2**63 - 1, size=2)  # what sharded_call draws
+    parts = []
+    for seed, rows in zip(seeds, (slice(0, 3), slice(3, 6))):
+        with generator_scope(np.random.default_rng(int(seed))), use_shards(1):
+            parts.append(model(x[rows]).data)
+    manual_seed(7)
     with use_shards(2):
-        assert _model(dropout=0.1)(x).grad_fn.name() != "ShardedCallBackward"
-        with use_references():
-            assert _model()(x).grad_fn.name() != "ShardedCallBackward"
+        logits = model(x)
+    np.testing.assert_array_equal(logits.data, np.concatenate(parts))
+    eval_logits = model.eval()(x).data
+    assert not np.allclose(logits.data, eval_logits)  # dropout really dropped
 
 
 def test_no_grad_forward_on_arrays_equals_the_modules():

@@ -68,7 +68,9 @@ def test_default_corpus_split_and_summary_line(cli: Any, tmp_path: Path) -> None
     assert "unigram baseline" in summary and "held-out loss" in summary
 
 
-@pytest.mark.parametrize("speed", [["--dropout", "0.1"], ["--shards", "2"]])
+@pytest.mark.parametrize(
+    "speed", [["--dropout", "0.1"], ["--shards", "2"], ["--dropout", "0.1", "--shards", "2"]]
+)
 def test_resume_matches_an_uninterrupted_run(
     cli: Any, tmp_path: Path, text_file: Path, speed: list[str]
 ) -> None:

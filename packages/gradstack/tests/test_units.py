@@ -126,15 +126,15 @@ def test_value_rows_group_by_component_and_fail_past_the_tolerance() -> None:
     assert loose.worst_rel == 0.5 and "too far" in loose.note
 
 
-def test_shards_default_follows_the_batch_and_refuses_dropout() -> None:
+def test_shards_default_follows_the_batch_with_or_without_dropout() -> None:
     unset = dict.fromkeys(DEFAULTS)
     large = new_settings(argparse.Namespace(**unset))  # config B: 32 x 64 x 128
     assert large.shards == min(2, os.cpu_count() or 1)
     small = new_settings(argparse.Namespace(**{**unset, "batch_size": 4, "embed_dim": 32}))
     assert small.shards == 1
     with_dropout = new_settings(argparse.Namespace(**{**unset, "dropout": 0.1}))
-    assert with_dropout.shards == 1
-    with pytest.raises(UsageError, match="--shards 2 with --dropout 0.1"):
-        new_settings(argparse.Namespace(**{**unset, "dropout": 0.1, "shards": 2}))
+    assert with_dropout.shards == large.shards
+    pinned = new_settings(argparse.Namespace(**{**unset, "dropout": 0.1, "shards": 2}))
+    assert pinned.shards == 2
     with pytest.raises(UsageError, match="--shards 64 is more than --batch-size 32"):
         new_settings(argparse.Namespace(**{**unset, "shards": 64}))

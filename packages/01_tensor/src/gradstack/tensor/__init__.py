@@ -37,7 +37,7 @@ from .kernel_registry import (
 from .matvec_sums import mean_last, sum_last, sum_rows
 from .node import AccumulateGrad, Node
 from .registry import OPS, Op, get_op, register_op
-from .rng import default_generator, manual_seed
+from .rng import default_generator, generator_scope, manual_seed
 from .runtime import blas_threads, restore_malloc, set_blas_threads, tune_malloc
 from .tensor import Tensor, apply, as_tensor, get_op_hook, set_op_hook
 
@@ -82,6 +82,7 @@ __all__ = [
     "check_positive_int",
     "check_probability",
     "default_generator",
+    "generator_scope",
     "enable_grad",
     "get_op",
     "is_grad_enabled",

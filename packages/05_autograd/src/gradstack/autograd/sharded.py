@@ -27,7 +27,15 @@ from types import TracebackType
 
 import numpy as np
 
-from gradstack.tensor import Node, Tensor, get_op, is_grad_enabled, register_op
+from gradstack.tensor import (
+    Node,
+    Tensor,
+    default_generator,
+    generator_scope,
+    get_op,
+    is_grad_enabled,
+    register_op,
+)
 
 from .engine import grad
 from .parallel import map_shards, shard_batch, suggest_shards
@@ -88,18 +96,39 @@ def _sharded_call_op(*arrays: np.ndarray) -> tuple[np.ndarray, None]:
     raise RuntimeError("sharded_call: call gradstack.autograd.sharded_call, not apply")
 
 
+def _with_generator(
+    fn: Callable[[np.ndarray], Tensor], part: np.ndarray, seed: int | None
+) -> Tensor:
+    """``fn(part)``, drawing random numbers from a generator of its own when given a seed."""
+    if seed is None:
+        return fn(part)
+    with generator_scope(np.random.default_rng(seed)):
+        return fn(part)
+
+
 def sharded_call(
     fn: Callable[[np.ndarray], Tensor],
     batch: np.ndarray,
     params: Sequence[Tensor],
     shards: int,
+    *,
+    random: bool = False,
 ) -> Tensor:
-    """``fn(batch)`` computed as ``shards`` parallel calls on row blocks of ``batch``."""
+    """``fn(batch)`` computed as ``shards`` parallel calls on row blocks of ``batch``.
+
+    ``random=True`` (``fn`` draws random numbers, as dropout in training does): each shard
+    draws from a generator of its own, seeded from the default generator in shard order
+    (one draw of ``shards`` seeds), so the draws do not depend on thread timing and a
+    seeded run repeats exactly. The masks then differ from one unsharded call's.
+    """
     batch = np.asarray(batch)
     if shards <= 1 or batch.shape[0] < 2:
         return fn(batch)
     parts = [part[0] for part in shard_batch(batch, shards=shards)]
-    outputs = map_shards(fn, parts)
+    seeds: list[int | None] = [None] * len(parts)
+    if random:
+        seeds = [int(s) for s in default_generator().integers(0, 2**63 - 1, size=len(parts))]
+    outputs = map_shards(_with_generator, [fn] * len(parts), parts, seeds)
     data = np.concatenate([out.data for out in outputs], axis=0)
     inputs = tuple(p for p in params if p.requires_grad)
     if not is_grad_enabled() or not inputs or not any(out.requires_grad for out in outputs):

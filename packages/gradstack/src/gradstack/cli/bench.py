@@ -29,7 +29,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.embed_dim % args.heads:
         raise UsageError(f"--heads {args.heads} does not divide --embed-dim {args.embed_dim}")
     shards = args.shards or default_shards(
-        args.batch_size, args.context, args.embed_dim, args.layers, 0.0
+        args.batch_size, args.context, args.embed_dim, args.layers
     )
     if shards > args.batch_size:
         raise UsageError(f"--shards {shards} is more than --batch-size {args.batch_size}")

@@ -102,7 +102,6 @@ def _fill(values: dict[str, Any]) -> dict[str, Any]:
             values["context"],
             values["embed_dim"],
             values["layers"],
-            values["dropout"],
         )
     return values
 
@@ -151,8 +150,3 @@ def check_settings(s: TrainSettings) -> None:
         raise UsageError(f"--min-lr {s.min_lr:g} is above --lr {s.lr:g}")
     if s.shards > s.batch_size:
         raise UsageError(f"--shards {s.shards} is more than --batch-size {s.batch_size}")
-    if s.shards > 1 and s.dropout > 0:
-        raise UsageError(
-            f"--shards {s.shards} with --dropout {s.dropout:g}: dropout masks would be drawn in "
-            "thread order and runs would not repeat; use --shards 1"
-        )

@@ -16,8 +16,8 @@ def add_speed_arguments(group: argparse._ArgumentGroup) -> None:
         type=positive_int,
         metavar="N",
         help="split each batch into N shards that run in parallel threads (default: one per "
-        "core when the batch is large enough, else 1; always 1 with --dropout, whose masks "
-        "would otherwise depend on thread timing)",
+        "core when the batch is large enough, else 1; with --dropout each shard draws its "
+        "masks from its own generator, so runs repeat exactly)",
     )
     group.add_argument(
         "--no-malloc-tuning",
@@ -28,13 +28,9 @@ def add_speed_arguments(group: argparse._ArgumentGroup) -> None:
     )
 
 
-def default_shards(
-    batch_size: int, context: int, embed_dim: int, layers: int, dropout: float
-) -> int:
+def default_shards(batch_size: int, context: int, embed_dim: int, layers: int) -> int:
     """The shard count a run gets when ``--shards`` is not given."""
     from gradstack.autograd import suggest_shards
     from gradstack.transformer import forward_work
 
-    if dropout > 0:
-        return 1
     return suggest_shards(batch_size, forward_work(context, embed_dim, layers))

@@ -5,8 +5,9 @@
 a large batch, else one; ``use_shards`` and ``GRADSTACK_SHARDS`` override it) and runs
 ``forward`` through ``gradstack.autograd.sharded_call``, so ``loss.backward()`` in a
 plain loop runs the shards' backward passes in parallel too. With dropout active in
-training mode it stays on one shard: threads would draw from the shared generator in a
-racing order and a seeded run would not repeat.
+training mode each shard draws its masks from a generator of its own, seeded from the
+default generator in shard order (``sharded_call(random=True)``), so a seeded run repeats
+exactly whatever the threads' timing (its masks differ from one unsharded batch's).
 
 Under ``no_grad`` (and with no dropout to apply) each shard runs the decoding kernel's
 array forward (``ArrayDecoder.logits``: no Tensors, no graph, q/k/v in one product)
@@ -32,14 +33,12 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     batch, seq_len = idx.shape
     shards = shards_for(batch, model.config.forward_work(seq_len))
     dropout = model.training and model.config.dropout > 0
-    if dropout:
-        return model.forward(idx)
-    if not is_grad_enabled() and get_op_hook() is None:
+    if not dropout and not is_grad_enabled() and get_op_hook() is None:
         decoder = ArrayDecoder(model)
         return sharded_call(
             lambda part: Tensor._result(decoder.logits(part), None), idx, [], shards
         )
-    return sharded_call(model.forward, idx, list(model.parameters()), shards)
+    return sharded_call(model.forward, idx, list(model.parameters()), shards, random=dropout)
 
 
 register_forward_kernel(sharded_forward)
