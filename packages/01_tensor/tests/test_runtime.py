@@ -29,14 +29,40 @@ print(runtime.malloc_tuned(), hashlib.sha256(out.data.tobytes()).hexdigest())
 """
 
 
-def _run(env_value: str | None) -> list[str]:
-    """Run the program in a fresh interpreter with GRADSTACK_MALLOC_TUNING set or unset."""
-    env = dict(os.environ)
+# a worker thread (a batch shard) allocates 160 MB in 8 MB arrays, frees them, and does it
+# again, three more times: the later rounds' page faults say whether the memory stayed
+_THREAD_PROGRAM = """
+import resource, sys, threading
+import numpy as np
+from gradstack.tensor import runtime
+
+if sys.argv[1] == "per-thread-arenas":  # the thresholds alone, as before the arena cap
+    runtime.tune_malloc(arenas=None)
+
+def rounds(faults):
+    for _ in range(4):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        arrays = [np.ones(2 << 20, dtype=np.float32) for _ in range(20)]
+        del arrays
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+
+faults = []
+worker = threading.Thread(target=rounds, args=(faults,))
+worker.start()
+worker.join()
+print(*faults)
+"""
+_ROUND_PAGES = 20 * (8 << 20) // 4096
+
+
+def _run(env_value: str | None, program: str = _PROGRAM, *args: str) -> list[str]:
+    """Run a program in a fresh interpreter with GRADSTACK_MALLOC_TUNING set or unset."""
+    env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE="0")  # 4 KiB pages: faults count pages
     env.pop("GRADSTACK_MALLOC_TUNING", None)
     if env_value is not None:
         env["GRADSTACK_MALLOC_TUNING"] = env_value
     done = subprocess.run(
-        [sys.executable, "-c", _PROGRAM], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", program, *args], env=env, capture_output=True, text=True, check=True
     )
     return done.stdout.split()
 
@@ -71,6 +97,16 @@ def test_malloc_is_tuned_on_import_and_the_variable_opts_out():
     untouched, digest_untouched = _run("0")
     assert (tuned, untouched) == ("True", "False")
     assert digest_tuned == digest_untouched  # the allocator never changes a result
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_a_threads_freed_memory_is_not_faulted_in_again():
+    tuned = [int(count) for count in _run(None, _THREAD_PROGRAM, "default")]
+    per_thread = [int(count) for count in _run("0", _THREAD_PROGRAM, "per-thread-arenas")]
+    assert tuned[0] >= _ROUND_PAGES // 2  # the first round faults its memory in either way
+    assert max(tuned[1:]) < _ROUND_PAGES // 100  # then reuses it: one arena, never trimmed
+    # the control: with an arena per thread glibc unmaps the thread's emptied heaps
+    assert min(per_thread[1:]) >= _ROUND_PAGES // 10
 
 
 def test_malloc_tuning_variable_is_validated(monkeypatch):

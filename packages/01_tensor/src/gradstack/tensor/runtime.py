@@ -3,7 +3,11 @@
 - ``tune_malloc``: glibc hands NumPy's multi-megabyte temporaries back to the OS when
   they are freed and page-faults fresh memory in on the next step; raising the mmap
   threshold and switching off trimming keeps that memory in the process instead (the
-  README has the measured gain). It costs memory that the process then keeps (the peak
+  README has the measured gain). It also caps glibc at one arena: each extra thread
+  (a batch shard) otherwise gets an arena of its own whose 64 MiB heaps glibc unmaps
+  whenever they empty, trimming threshold or not, so a shard's activations were faulted
+  back in every step (22,600 page faults and ~50 ms of kernel time per config-C step).
+  It costs memory that the process then keeps (the peak
   of one step). **On by default**: ``apply_defaults`` runs it once, when gradstack.tensor
   is first imported, unless the environment variable ``GRADSTACK_MALLOC_TUNING=0`` says
   not to. It changes where memory comes from, never a result. ``restore_malloc`` puts
@@ -27,6 +31,7 @@ import numpy as np
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 _MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc's ceiling on 64-bit systems
 _GLIBC_INITIAL_THRESHOLD = 128 * 1024  # both thresholds' initial value in glibc
 
@@ -41,8 +46,17 @@ class _State:
     malloc_tuned = False
 
 
-def tune_malloc(mmap_threshold: int = _MMAP_THRESHOLD_MAX, trim_threshold: int = 1 << 30) -> bool:
-    """Keep freed large blocks in the process (glibc only); return whether it applied."""
+def tune_malloc(
+    mmap_threshold: int = _MMAP_THRESHOLD_MAX,
+    trim_threshold: int = 1 << 30,
+    arenas: int | None = 1,
+) -> bool:
+    """Keep freed large blocks in the process, one arena for all threads (glibc only).
+
+    Returns whether glibc took the settings. ``arenas=None`` leaves the arena limit alone:
+    glibc has no call that puts its default (one per thread, up to 8 per core) back, and
+    it fixes the limit when a second thread first allocates.
+    """
     if not sys.platform.startswith("linux"):
         return False
     name = ctypes.util.find_library("c")
@@ -54,12 +68,17 @@ def tune_malloc(mmap_threshold: int = _MMAP_THRESHOLD_MAX, trim_threshold: int =
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     applied = mallopt(_M_MMAP_THRESHOLD, min(mmap_threshold, _MMAP_THRESHOLD_MAX))
     applied &= mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+    if arenas is not None:
+        applied &= mallopt(_M_ARENA_MAX, arenas)
     return bool(applied)
 
 
 def restore_malloc() -> bool:
-    """Put glibc's initial mmap and trim thresholds (128 KiB) back; return whether it applied."""
-    restored = tune_malloc(_GLIBC_INITIAL_THRESHOLD, _GLIBC_INITIAL_THRESHOLD)
+    """Put glibc's initial thresholds (128 KiB) back; return whether it applied.
+
+    The one-arena cap stays: glibc cannot be told to go back to its default.
+    """
+    restored = tune_malloc(_GLIBC_INITIAL_THRESHOLD, _GLIBC_INITIAL_THRESHOLD, arenas=None)
     _State.malloc_tuned = False
     return restored
 
