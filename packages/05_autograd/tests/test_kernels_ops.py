@@ -17,7 +17,7 @@ import gradstack.losses
 from gradstack.activations import gelu
 from gradstack.layers import linear
 from gradstack.losses import cross_entropy
-from gradstack.tensor import KERNELS, Tensor, kernels_enabled, use_references
+from gradstack.tensor import CACHE_BLOCK, KERNELS, Tensor, kernels_enabled, use_references
 
 # Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
 pytestmark = pytest.mark.skipif(
@@ -96,6 +96,16 @@ def test_gelu_kernel_and_reference_agree_at_huge_inputs_without_warnings(dtype, 
         )
     assert_same(kernel, reference, dtype)
     np.testing.assert_array_equal(reference[0], np.where(x > 0, x, 0))
+
+
+@pytest.mark.parametrize("approximate", ["tanh", "none"])
+def test_gelu_kernel_equals_reference_across_cache_blocks(approximate):
+    size = 2 * CACHE_BLOCK + 37  # two whole blocks and a short one, in rows that straddle them
+    x = (RNG.standard_normal((size // 7 + 1, 7)) * 4).astype(np.float32)
+    x[-1, -3:] = [0.0, -12.0, 1e30]
+    upstream = RNG.standard_normal(x.shape).astype(np.float32)
+    kernel, reference = both_ways(lambda t: gelu(t, approximate=approximate), [x], upstream)
+    assert_same(kernel, reference, np.float32)
 
 
 def test_gelu_kernel_equals_reference_on_a_0d_input():

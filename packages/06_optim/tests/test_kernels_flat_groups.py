@@ -12,7 +12,7 @@ import pytest
 
 from gradstack.optim import Adam, AdamW
 from gradstack.optim.kernels import FlatGroup, can_flatten
-from gradstack.optim.kernels.adam import flat_groups
+from gradstack.optim.kernels.adam import ADAM_BLOCK, flat_groups
 from gradstack.tensor import Tensor, intra_op_settings, kernels_enabled, use_references
 
 # Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
@@ -207,3 +207,22 @@ def test_split_runs_cover_every_parameter_once_in_order():
         assert len(runs) <= count
     # sizes 12, 3, 20, 1: halving 36 elements cuts after the second parameter
     assert flat.split(2) == [(0, 2), (2, 4)]
+
+
+def test_a_group_larger_than_a_cache_block_updates_bit_for_bit_as_per_tensor_steps():
+    shapes = [(2 * ADAM_BLOCK // 300 + 7, 300), (3,), (ADAM_BLOCK + 5,)]  # blocks cut params
+    rng = np.random.default_rng(3)
+    inits = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for grouped in (True, False):
+        params = [Tensor(a.copy(), requires_grad=True) for a in inits]
+        opt = AdamW(params if grouped else [{"params": [p]} for p in params], lr=0.01)
+        for step in range(3):
+            grads = np.random.default_rng(step)
+            for p in params:
+                p.grad = Tensor(grads.standard_normal(p.shape).astype(np.float32))
+            opt.step()
+        assert bool(flat_groups(opt)) is grouped
+        results.append([p.data for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -72,7 +72,14 @@ def inputs(x_shape, shape, dtype, seed=0):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     ("x_shape", "shape"),
-    [((4, 6), (6,)), ((2, 3, 5), (5,)), ((2, 3, 5), (3, 5)), ((7,), (7,)), ((16, 32, 64), (64,))],
+    [
+        ((4, 6), (6,)),
+        ((2, 3, 5), (5,)),
+        ((2, 3, 5), (3, 5)),
+        ((7,), (7,)),
+        ((16, 32, 64), (64,)),
+        ((3, 170, 300), (300,)),  # 510 rows: three row blocks, the last one short
+    ],
 )
 def test_shapes(dtype, x_shape, shape):
     assert_kernel_equals_reference(*inputs(x_shape, shape, dtype), shape)
@@ -84,6 +91,7 @@ def test_shapes(dtype, x_shape, shape):
 )
 def test_only_some_inputs_require_grad(dtype, needs):
     assert_kernel_equals_reference(*inputs((3, 4, 8), (8,), dtype), (8,), needs)
+    assert_kernel_equals_reference(*inputs((510, 300), (300,), dtype), (300,), needs)  # blocks
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

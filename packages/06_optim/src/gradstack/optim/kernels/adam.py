@@ -3,8 +3,9 @@
 The arithmetic is the reference's (gradstack.optim.adam), in the same order, so the
 parameters and moments equal the reference's bit for bit; only the number of NumPy
 calls and temporary arrays differs. A large flat group is updated in runs of whole
-parameters, one per thread at once (``gradstack.tensor.run_blocks``): the update is
-elementwise, so the split changes no bit.
+parameters, one per thread at once (``gradstack.tensor.run_blocks``), and each run in
+cache blocks (``gradstack.tensor.cache_blocks``) so its fourteen passes find their data in
+L2: the update is elementwise, so neither split changes a bit.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from gradstack.tensor import blocks_for, run_blocks
+from gradstack.tensor import CACHE_BLOCK, blocks_for, cache_blocks, run_blocks
 
 from .flat import FlatGroup, can_flatten
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 _MOMENTS = ("exp_avg", "exp_avg_sq")
 ELEMENTWISE_PASSES = 16  # NumPy passes per element of a step: the work ``blocks_for`` weighs
+# Elements per cache block of the update: 3.2M parameters on one thread 12.9 -> 10.5-11 ms,
+# on two 6.6 -> 6.3 ms (2**16 was as fast on one thread, slower on two: more GIL hand-offs).
+ADAM_BLOCK = 2 * CACHE_BLOCK
 # Per optimizer: its flat groups (by group number) and its work buffers (by dtype).
 _FLAT_GROUPS: WeakKeyDictionary = WeakKeyDictionary()
 _WORK: WeakKeyDictionary = WeakKeyDictionary()
@@ -83,8 +87,10 @@ def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) ->
         """Gather, update and scatter parameters ``first .. end - 1``."""
         flat.gather(first, end)
         span = flat.span(first, end)
-        moments = {"step": step, **{name: buf[span] for name, buf in flat.buffers.items()}}
-        _update(optimizer, flat.param[span], flat.grad[span], moments, group, work[span])
+        for block in cache_blocks(span.stop - span.start, ADAM_BLOCK):  # passes stay in L2
+            part = slice(span.start + block.start, span.start + block.stop)
+            moments = {"step": step, **{name: buf[part] for name, buf in flat.buffers.items()}}
+            _update(optimizer, flat.param[part], flat.grad[part], moments, group, work[part])
         flat.scatter(first, end)
 
     blocks = blocks_for(flat.bounds[-1], flat.bounds[-1] * ELEMENTWISE_PASSES)
