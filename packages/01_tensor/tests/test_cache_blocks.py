@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradstack.tensor import CACHE_BLOCK, cache_blocks, row_blocks
+from gradstack.tensor import CACHE_BLOCK, cache_blocks, row_blocks, worker_scope
+from gradstack.tensor.cache_blocking import WORKER_CACHE_BLOCK, block_size
 
 
 @given(size=st.integers(0, 5000), block=st.integers(1, 700))
@@ -23,6 +24,15 @@ def test_cache_blocks_default_to_the_cache_block():
         (0, CACHE_BLOCK),
         (CACHE_BLOCK, CACHE_BLOCK + 3),
     ]
+
+
+def test_a_worker_thread_takes_larger_blocks():
+    assert block_size() == CACHE_BLOCK
+    with worker_scope():
+        assert block_size() == WORKER_CACHE_BLOCK > CACHE_BLOCK
+        assert next(cache_blocks(10**7)) == slice(0, WORKER_CACHE_BLOCK)
+        assert next(row_blocks(10**5, 100)) == slice(0, WORKER_CACHE_BLOCK // 100)
+    assert next(cache_blocks(10**7)) == slice(0, CACHE_BLOCK)
 
 
 def test_row_blocks_hold_whole_rows_and_at_least_one():

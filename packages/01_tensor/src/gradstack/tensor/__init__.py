@@ -2,7 +2,7 @@
 
 from . import runtime
 from .__about__ import __version__
-from .cache_blocks import CACHE_BLOCK, cache_blocks, row_blocks
+from .cache_blocking import CACHE_BLOCK, cache_blocks, row_blocks
 from .checks import check_positive_int, check_probability, normalize_dim
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .functional import cat, split, stack, where

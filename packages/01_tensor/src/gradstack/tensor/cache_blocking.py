@@ -12,17 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .intra_op import in_worker
+
 CACHE_BLOCK = 1 << 16  # elements: 256 KiB of float32, a few arrays' worth fits in L2
+# In a thread that works beside others (a batch shard), every NumPy call hands the GIL
+# over and back, so blocks are larger there: fewer calls, less waiting for the GIL.
+WORKER_CACHE_BLOCK = 1 << 18
 
 
-def cache_blocks(size: int, block: int = CACHE_BLOCK) -> Iterator[slice]:
-    """Slices covering ``range(size)`` in order, ``block`` elements each (the last shorter)."""
+def block_size() -> int:
+    """The default block for this thread: ``WORKER_CACHE_BLOCK`` in a worker, else ``CACHE_BLOCK``."""
+    return WORKER_CACHE_BLOCK if in_worker() else CACHE_BLOCK
+
+
+def cache_blocks(size: int, block: int | None = None) -> Iterator[slice]:
+    """Slices covering ``range(size)`` in order, ``block`` elements each (the last shorter).
+
+    ``block`` defaults to ``block_size()``.
+    """
+    block = block_size() if block is None else block
     if block < 1:
         raise ValueError(f"cache_blocks: block must be >= 1, got {block}")
     for start in range(0, size, block):
         yield slice(start, min(start + block, size))
 
 
-def row_blocks(rows: int, row_size: int, block: int = CACHE_BLOCK) -> Iterator[slice]:
+def row_blocks(rows: int, row_size: int, block: int | None = None) -> Iterator[slice]:
     """Slices of whole rows, about ``block`` elements each (at least one row per slice)."""
+    block = block_size() if block is None else block
     return cache_blocks(rows, max(1, block // max(1, row_size)))
