@@ -21,7 +21,7 @@ WORKER_CACHE_BLOCK = 1 << 18
 
 
 def block_size() -> int:
-    """The default block for this thread: ``WORKER_CACHE_BLOCK`` in a worker, else ``CACHE_BLOCK``."""
+    """This thread's default block: ``WORKER_CACHE_BLOCK`` in a worker, else ``CACHE_BLOCK``."""
     return WORKER_CACHE_BLOCK if in_worker() else CACHE_BLOCK
 
 
