@@ -30,9 +30,9 @@ def test_a_worker_thread_takes_larger_blocks():
     assert block_size() == CACHE_BLOCK
     with worker_scope():
         assert block_size() == WORKER_CACHE_BLOCK > CACHE_BLOCK
-        assert next(cache_blocks(10**7)) == slice(0, WORKER_CACHE_BLOCK)
-        assert next(row_blocks(10**5, 100)) == slice(0, WORKER_CACHE_BLOCK // 100)
-    assert next(cache_blocks(10**7)) == slice(0, CACHE_BLOCK)
+        assert cache_blocks(10**7)[0] == slice(0, WORKER_CACHE_BLOCK)
+        assert row_blocks(10**5, 100)[0] == slice(0, WORKER_CACHE_BLOCK // 100)
+    assert cache_blocks(10**7)[0] == slice(0, CACHE_BLOCK)
 
 
 def test_row_blocks_hold_whole_rows_and_at_least_one():

@@ -10,7 +10,7 @@ gets the same operations in the same order, so the results are bit-identical.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 from .intra_op import in_worker
 
@@ -25,19 +25,21 @@ def block_size() -> int:
     return WORKER_CACHE_BLOCK if in_worker() else CACHE_BLOCK
 
 
-def cache_blocks(size: int, block: int | None = None) -> Iterator[slice]:
+def cache_blocks(size: int, block: int | None = None) -> Sequence[slice]:
     """Slices covering ``range(size)`` in order, ``block`` elements each (the last shorter).
 
-    ``block`` defaults to ``block_size()``.
+    ``block`` defaults to ``block_size()``. A size of one block or less is one slice, cheaply:
+    a token-by-token decoding step calls this dozens of times on arrays of a few KB.
     """
     block = block_size() if block is None else block
     if block < 1:
         raise ValueError(f"cache_blocks: block must be >= 1, got {block}")
-    for start in range(0, size, block):
-        yield slice(start, min(start + block, size))
+    if size <= block:
+        return (slice(0, size),) if size else ()
+    return [slice(start, min(start + block, size)) for start in range(0, size, block)]
 
 
-def row_blocks(rows: int, row_size: int, block: int | None = None) -> Iterator[slice]:
+def row_blocks(rows: int, row_size: int, block: int | None = None) -> Sequence[slice]:
     """Slices of whole rows, about ``block`` elements each (at least one row per slice)."""
     block = block_size() if block is None else block
     return cache_blocks(rows, max(1, block // max(1, row_size)))
