@@ -62,40 +62,50 @@ class Dense:
     than by the transposed view of an (out, in) one: (8, 128) rows by a 128 -> 384 map
     took 5.5 us against 24.5 us, and 2.2 against 3.1 us for one row (8 rows: a batch-8
     decoding step). The copy is made once per ``generate`` (weights do not change then).
+    A whole-sequence forward (``ArrayDecoder.logits``, thousands of rows) gains 4-10% per
+    product that way, about what the copy costs at each call, so it keeps the views.
     """
 
-    def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray | None]) -> None:
+    def __init__(
+        self, weights: list[np.ndarray], biases: list[np.ndarray | None], contiguous: bool
+    ) -> None:
         """Stack the (out, in) ``weights`` (and biases) of maps that share their input."""
-        self.weight_t = np.ascontiguousarray(np.concatenate(weights).T)  # (in, sum of outs)
+        stacked = weights[0] if len(weights) == 1 else np.concatenate(weights)  # (outs, in)
+        self.weight_t = np.ascontiguousarray(stacked.T) if contiguous else stacked.T
         self.bias = None if biases[0] is None else np.concatenate(biases)
 
     @classmethod
-    def of(cls, *layers: Linear) -> Dense:
+    def of(cls, *layers: Linear, contiguous: bool) -> Dense:
         """One map for ``layers`` (q, k and v stacked into one (C, 3C) product)."""
         return cls(
             [layer.weight.data for layer in layers],
             [None if layer.bias is None else layer.bias.data for layer in layers],
+            contiguous,
         )
 
 
 class BlockMaps:
     """A block's products as ``Dense`` maps: stacked q/k/v, output projection, MLP."""
 
-    def __init__(self, block: TransformerBlock) -> None:
+    def __init__(self, block: TransformerBlock, contiguous: bool) -> None:
         attn = block.attn
-        self.qkv = Dense.of(attn.q_proj, attn.k_proj, attn.v_proj)  # (C, 3C)
-        self.out = Dense.of(attn.out_proj)
-        self.up = Dense.of(block.mlp.linear1)
-        self.down = Dense.of(block.mlp.linear2)
+        self.qkv = Dense.of(attn.q_proj, attn.k_proj, attn.v_proj, contiguous=contiguous)
+        self.out = Dense.of(attn.out_proj, contiguous=contiguous)
+        self.up = Dense.of(block.mlp.linear1, contiguous=contiguous)
+        self.down = Dense.of(block.mlp.linear2, contiguous=contiguous)
 
 
 class ArrayDecoder:
-    """The cached decoding step of one model on arrays: ``step(tokens, caches) -> logits``."""
+    """The cached decoding step of one model on arrays: ``step(tokens, caches) -> logits``.
 
-    def __init__(self, model: GPT) -> None:
+    ``contiguous`` copies every weight into (in, out) order once (``Dense``): right for
+    decoding, many steps of a few rows; a single whole-sequence forward passes False.
+    """
+
+    def __init__(self, model: GPT, contiguous: bool = True) -> None:
         self.model = model
-        self.maps = [BlockMaps(block) for block in model.blocks]
-        self.lm_head = Dense.of(model.lm_head)
+        self.maps = [BlockMaps(block, contiguous) for block in model.blocks]
+        self.lm_head = Dense.of(model.lm_head, contiguous=contiguous)
         self.layer_norm = _fastest("layer_norm")
         self.gelu = _fastest("gelu")
         self.attention = _fastest("scaled_dot_product_attention")

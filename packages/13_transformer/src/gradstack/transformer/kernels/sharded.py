@@ -34,7 +34,7 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     shards = shards_for(batch, model.config.forward_work(seq_len))
     dropout = model.training and model.config.dropout > 0
     if not dropout and not is_grad_enabled() and get_op_hook() is None:
-        decoder = ArrayDecoder(model)
+        decoder = ArrayDecoder(model, contiguous=False)  # one pass: no weight copies
         return sharded_call(
             lambda part: Tensor._result(decoder.logits(part), None), idx, [], shards
         )
