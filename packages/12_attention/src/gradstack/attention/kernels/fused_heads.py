@@ -15,10 +15,12 @@ gradients. This kernel makes the projections and the attention one graph node,
   gradient one more, sliced into the three weights' gradients (views, no copies).
 
 Only plain self-attention takes this path (no mask, no cache, biases on, no op hook
-watching the ops), and not inside a batch shard's thread, where each product has one BLAS
-thread anyway: there the fused node measured slower on bench config C (two shards of 8 x
-128 positions, width 256: step medians 382-493 ms against 339-389 ms with the modules,
-three alternating runs), so shards run the modules. Anything else runs the modules too.
+watching the ops); anything else runs the modules. Batch shards take it too: it once
+measured slower there (config C, 382-493 against 339-389 ms), but that was glibc giving
+each shard's thread an arena whose heaps it unmapped every step; with one arena
+(``gradstack.tensor.tune_malloc``) the fused node is level or ahead in shards (B: 79.0 vs
+79.6 and 81.0 vs 81.1 ms, C: 229.6 vs 232.2 and 223.8 vs 225.8 ms, in one process,
+alternating).
 tests/test_kernels_fused_heads.py checks the values and every gradient against the module
 path with kernels off.
 """
@@ -32,7 +34,7 @@ import numpy as np
 
 from gradstack.autograd import register_rule
 from gradstack.layers import dropout as dropout_fn
-from gradstack.tensor import Node, Tensor, apply, get_op_hook, in_worker, register_op, sum_rows
+from gradstack.tensor import Node, Tensor, apply, get_op_hook, register_op, sum_rows
 
 from ..multi_head import register_forward_kernel
 from .sdpa import attention_forward_kernel, attention_grads
@@ -122,8 +124,7 @@ def takes_fused_path(
 ) -> bool:
     """Whether a call can run fused: plain self-attention the modules would compute the same."""
     return (
-        not in_worker()  # a batch shard's thread: measured slower fused (see the docstring)
-        and mask is None
+        mask is None
         and cache is None
         and isinstance(is_causal, bool)
         and layer.q_proj.bias is not None
