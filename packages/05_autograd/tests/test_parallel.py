@@ -76,7 +76,8 @@ def test_suggest_shards_splits_only_large_batches():
     assert suggest_shards(16, _gpt_work(32, 64, 2), cores=2) == 1  # bench config A: 55M
     assert suggest_shards(64, _gpt_work(32, 64, 2), cores=2) == 1  # width 64 batch 64: 218M
     assert suggest_shards(4, _gpt_work(64, 128, 4), cores=2) == 1  # width 128 batch 4: 218M
-    assert suggest_shards(8, _gpt_work(64, 128, 4), cores=2) == 2  # width 128 batch 8: 436M
+    assert suggest_shards(8, _gpt_work(64, 128, 4), cores=2) == 1  # width 128 batch 8: 436M
+    assert suggest_shards(12, _gpt_work(64, 128, 4), cores=2) == 2  # width 128 batch 12: 654M
     assert suggest_shards(32, _gpt_work(64, 128, 4), cores=2) == 2  # bench config B
     assert suggest_shards(32, _gpt_work(64, 128, 4), cores=1) == 1
     assert suggest_shards(3, 1 << 30, cores=8) == 3  # never more shards than rows

@@ -55,11 +55,12 @@ def _rows(shard: Sequence[Any]) -> int:
 
 
 # Below about this many multiply-adds in a batch's forward pass, a batch is too small to
-# split. Measured on a 2-core machine (bench/README.md, one process alternating one and
-# two shards): one shard won at 109M-218M (GPT width 64 batch 32-64, width 128 batch 4),
-# two shards tied at 335M-436M (width 64 batch 8 at context 256, width 128 batch 8) and
-# won from 654M up (width 128 batch 12, 1.1-1.2x; width 256 batch 4-8, 1.15-1.25x).
-MIN_WORK_TO_SHARD = 300_000_000
+# split. Measured in one process alternating one and two shards (bench/README.md), on two
+# 2-core machines. AMD EPYC: one shard won at 109M-218M (GPT width 64 batch 32-64, width
+# 128 batch 4), two tied at 335M-436M and won from 654M up (1.1-1.2x). Xeon, with glibc
+# at one arena: one shard won up to 436M (width 128 batch 8: 31.4 vs 34.8 ms), two tied
+# at 336M-654M (0.99-1.01) and won from 1.07G (0.84-0.88).
+MIN_WORK_TO_SHARD = 500_000_000
 
 
 def suggest_shards(batch_size: int, work_per_row: int, cores: int | None = None) -> int:
