@@ -28,7 +28,7 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Linear
-from gradstack.tensor import get_op
+from gradstack.tensor import get_op, mean_last
 
 from ..generation import register_decoding_kernel
 from ..normalization import LayerNorm
@@ -64,54 +64,98 @@ class Dense:
     decoding step). The copy is made once per ``generate`` (weights do not change then).
     A whole-sequence forward (``ArrayDecoder.logits``, thousands of rows) gains 4-10% per
     product that way, about what the copy costs at each call, so it keeps the views.
+
+    With ``norm``, the LayerNorm that feeds the map is folded in: ``(xhat * g + b) @ W`` is
+    ``xhat @ (g[:, None] * W) + b @ W``, so the decoder only standardizes its rows.
     """
 
     def __init__(
-        self, weights: list[np.ndarray], biases: list[np.ndarray | None], contiguous: bool
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray | None],
+        contiguous: bool,
+        norm: LayerNorm | None = None,
     ) -> None:
         """Stack the (out, in) ``weights`` (and biases) of maps that share their input."""
         stacked = weights[0] if len(weights) == 1 else np.concatenate(weights)  # (outs, in)
         self.weight_t = np.ascontiguousarray(stacked.T) if contiguous else stacked.T
         self.bias = None if biases[0] is None else np.concatenate(biases)
+        if norm is not None:
+            gain, shift = norm.gamma.data.reshape(-1), norm.beta.data.reshape(-1)  # (in,)
+            shifted = shift @ self.weight_t  # (outs,): what beta adds to every row
+            self.bias = shifted if self.bias is None else self.bias + shifted
+            self.weight_t = np.ascontiguousarray(gain[:, None] * self.weight_t)  # (in, outs)
 
     @classmethod
-    def of(cls, *layers: Linear, contiguous: bool) -> Dense:
+    def of(cls, *layers: Linear, contiguous: bool, norm: LayerNorm | None = None) -> Dense:
         """One map for ``layers`` (q, k and v stacked into one (C, 3C) product)."""
         return cls(
             [layer.weight.data for layer in layers],
             [None if layer.bias is None else layer.bias.data for layer in layers],
             contiguous,
+            norm,
         )
 
 
 class BlockMaps:
-    """A block's products as ``Dense`` maps: stacked q/k/v, output projection, MLP."""
+    """A block's products as ``Dense`` maps: stacked q/k/v, output projection, MLP.
 
-    def __init__(self, block: TransformerBlock, contiguous: bool) -> None:
+    ``fold`` folds ln1 into the q/k/v map and ln2 into the MLP's first map.
+    """
+
+    def __init__(self, block: TransformerBlock, contiguous: bool, fold: bool) -> None:
         attn = block.attn
-        self.qkv = Dense.of(attn.q_proj, attn.k_proj, attn.v_proj, contiguous=contiguous)
+        self.qkv = Dense.of(
+            attn.q_proj,
+            attn.k_proj,
+            attn.v_proj,
+            contiguous=contiguous,
+            norm=block.ln1 if fold else None,
+        )  # (C, 3C)
         self.out = Dense.of(attn.out_proj, contiguous=contiguous)
-        self.up = Dense.of(block.mlp.linear1, contiguous=contiguous)
+        self.up = Dense.of(
+            block.mlp.linear1, contiguous=contiguous, norm=block.ln2 if fold else None
+        )
         self.down = Dense.of(block.mlp.linear2, contiguous=contiguous)
+
+
+def _standardized(x: np.ndarray, eps: float) -> np.ndarray:
+    """``(x - mean) / sqrt(var + eps)`` over each row of x (N, C): LayerNorm without its
+    gain and shift, which the next map holds (``Dense`` with ``norm``)."""
+    centred = x - mean_last(x)[:, None]  # (N, C)
+    rstd = mean_last(np.square(centred))  # (N,) biased variance
+    rstd += eps
+    np.sqrt(rstd, out=rstd)
+    np.reciprocal(rstd, out=rstd)
+    centred *= rstd[:, None]
+    return centred
 
 
 class ArrayDecoder:
     """The cached decoding step of one model on arrays: ``step(tokens, caches) -> logits``.
 
-    ``contiguous`` copies every weight into (in, out) order once (``Dense``): right for
-    decoding, many steps of a few rows; a single whole-sequence forward passes False.
+    ``contiguous`` copies every weight into (in, out) order once (``Dense``), with each
+    LayerNorm's gain and shift folded into the map after it (where every norm is over the
+    last dim): right for decoding, many steps of a few rows; a single whole-sequence
+    forward passes False and runs the layer-norm op's kernel.
     """
 
     def __init__(self, model: GPT, contiguous: bool = True) -> None:
         self.model = model
-        self.maps = [BlockMaps(block, contiguous) for block in model.blocks]
-        self.lm_head = Dense.of(model.lm_head, contiguous=contiguous)
+        norms = [model.ln_f] + [n for block in model.blocks for n in (block.ln1, block.ln2)]
+        self.fold = contiguous and all(len(n.normalized_shape) == 1 for n in norms)
+        self.maps = [BlockMaps(block, contiguous, self.fold) for block in model.blocks]
+        final_norm = model.ln_f if self.fold else None
+        self.lm_head = Dense.of(model.lm_head, contiguous=contiguous, norm=final_norm)
         self.layer_norm = _fastest("layer_norm")
         self.gelu = _fastest("gelu")
         self.attention = _fastest("scaled_dot_product_attention")
 
     def _norm(self, layer: LayerNorm, x: np.ndarray) -> np.ndarray:
-        """LayerNorm over the last dims with the layer's gain and shift."""
+        """LayerNorm over the last dims; only standardized when the next map holds its
+        gain and shift (``self.fold``)."""
+        if self.fold:
+            return _standardized(x, layer.eps)
         ndim = len(layer.normalized_shape)
         return self.layer_norm(x, layer.gamma.data, layer.beta.data, ndim=ndim, eps=layer.eps)[0]
 
