@@ -11,11 +11,12 @@ reference otherwise) called directly, and the ``linear`` op's two lines of arith
 wired exactly as ``TransformerBlock.forward`` and ``MultiHeadAttention.forward`` wire
 them, with no Tensors and no graph. The residual stream stays 2-D, (B * T, C) rows, so
 every product is one 2-D GEMM against a contiguous (in, out) copy of the weight made once
-(``Dense``: several times faster for a few rows), and the q, k and v projections are
-stacked into one product. It is only used for inference (``generation.CachedDecoder``, which never
-applies dropout), and tests/test_kernels_generation.py checks it against the module
-path token for token. ``ArrayDecoder.logits`` is the same computation without a cache
-for every position: GPT's forward kernel runs it under ``no_grad`` (kernels/sharded.py).
+(``Dense``: several times faster for a few rows) with the preceding LayerNorm's gain and
+shift folded in, and the q, k and v projections are stacked into one product. It is only
+used for inference (``generation.CachedDecoder``, which never applies dropout), and
+tests/test_kernels_generation.py checks it against the module path token for token.
+``ArrayDecoder.logits`` is the same computation without a cache for every position: GPT's
+forward kernel runs it under ``no_grad`` (kernels/sharded.py).
 """
 
 from __future__ import annotations
