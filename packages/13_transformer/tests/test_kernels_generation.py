@@ -110,6 +110,8 @@ def test_the_kernel_equals_a_full_recomputation():
     decoder = CachedDecoder(model, batch_size=2)
     sequence = np.random.default_rng(6).integers(0, 20, size=(2, 8))
     caches = [KVCache(2, 4, 8, 4, dtype=np.float64) for _ in model.blocks]
+    assert ArrayDecoder(model).fold  # gains and shifts folded into the maps: checked here
+    assert not ArrayDecoder(model, contiguous=False).fold
     with no_grad():
         logits = ArrayDecoder(model).step(sequence[:, :2], caches)
         np.testing.assert_allclose(logits, model(sequence[:, :2]).data[:, -1], rtol=1e-10)
