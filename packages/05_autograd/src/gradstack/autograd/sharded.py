@@ -82,11 +82,12 @@ class use_shards:  # noqa: N801 (a context manager, named like no_grad)
         _Override.count = self.previous
 
 
-def shards_for(batch_size: int, work_per_row: int) -> int:
-    """Shards for a batch: ``use_shards``, else ``GRADSTACK_SHARDS``, else ``suggest_shards``."""
+def shards_for(batch_size: int, work_per_row: int, grad: bool = True) -> int:
+    """Shards for a batch: ``use_shards``, else ``GRADSTACK_SHARDS``, else ``suggest_shards``
+    (``grad=False``: a forward pass alone)."""
     count = _Override.count or _from_environment()
     if count is None:
-        return suggest_shards(batch_size, work_per_row)
+        return suggest_shards(batch_size, work_per_row, grad=grad)
     return max(1, min(count, batch_size))
 
 
