@@ -13,6 +13,7 @@ import pytest
 from gradstack.optim import Adam, AdamW
 from gradstack.optim.kernels import FlatGroup, can_flatten
 from gradstack.optim.kernels.adam import ADAM_BLOCK, flat_groups
+from gradstack.optim.kernels.flat import DIRECT_SIZE
 from gradstack.tensor import Tensor, intra_op_settings, kernels_enabled, use_references
 
 # Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
@@ -226,3 +227,13 @@ def test_a_group_larger_than_a_cache_block_updates_bit_for_bit_as_per_tensor_ste
         results.append([p.data for p in params])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_large_contiguous_parameters_update_in_place_and_small_ones_in_runs():
+    sizes = [3, DIRECT_SIZE, 5, 7, DIRECT_SIZE + 1, 2]
+    params = [Tensor(np.zeros(n, dtype=np.float32), requires_grad=True) for n in sizes]
+    params[4].data = np.zeros(2 * (DIRECT_SIZE + 1), dtype=np.float32)[::2]  # large, strided
+    assert params[4].data.size == DIRECT_SIZE + 1 and not params[4].data.flags.c_contiguous
+    flat = FlatGroup(params, [{} for _ in params], ("exp_avg",))
+    assert flat.segments(0, 6) == [(0, 1, False), (1, 2, True), (2, 6, False)]
+    assert flat.segments(2, 4) == [(2, 4, False)]

@@ -72,7 +72,9 @@ def adam_step(optimizer: Adam) -> None:
 
 
 def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) -> None:
-    """Update a whole group at once: gather, one ``_update`` on flat vectors, scatter."""
+    """Update a whole group at once: its moments live in flat buffers; small parameters are
+    gathered into flat vectors and updated together, large ones in place (a 3.2M-parameter
+    GPT's step spent 5.5 of 15.6 ms copying every gradient and value in and back out)."""
     params = group["params"]
     groups = flat_groups(optimizer)
     flat = groups.get(number)
@@ -84,14 +86,23 @@ def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) ->
     step = states[0]["step"]
 
     def run(first: int, end: int) -> None:
-        """Gather, update and scatter parameters ``first .. end - 1``."""
-        flat.gather(first, end)
-        span = flat.span(first, end)
-        for block in cache_blocks(span.stop - span.start, ADAM_BLOCK):  # passes stay in L2
-            part = slice(span.start + block.start, span.start + block.stop)
-            moments = {"step": step, **{name: buf[part] for name, buf in flat.buffers.items()}}
-            _update(optimizer, flat.param[part], flat.grad[part], moments, group, work[part])
-        flat.scatter(first, end)
+        """Update parameters ``first .. end - 1``: large ones in place, runs of small ones
+        gathered into the flat vectors and scattered back."""
+        for lo, hi, direct in flat.segments(first, end):
+            span = flat.span(lo, hi)
+            if direct:  # one large parameter: its own arrays, no copies
+                p = flat.params[lo]
+                param, grad = p.data.reshape(-1), p.grad.data.reshape(-1)
+            else:
+                flat.gather(lo, hi)
+                param, grad = flat.param[span], flat.grad[span]
+            moments = {name: buf[span] for name, buf in flat.buffers.items()}
+            for block in cache_blocks(span.stop - span.start, ADAM_BLOCK):  # stays in L2
+                state = {"step": step, **{name: m[block] for name, m in moments.items()}}
+                part = slice(span.start + block.start, span.start + block.stop)
+                _update(optimizer, param[block], grad[block], state, group, work[part])
+            if not direct:
+                flat.scatter(lo, hi)
 
     blocks = blocks_for(flat.bounds[-1], flat.bounds[-1] * ELEMENTWISE_PASSES)
     run_blocks(run, flat.split(len(blocks)))

@@ -19,6 +19,10 @@ import numpy as np
 
 from gradstack.tensor import Tensor
 
+# A parameter this large is updated on its own arrays: its dozen NumPy calls are cheap
+# beside its work, and copying it into the flat vectors and back would cost two passes.
+DIRECT_SIZE = 1 << 14
+
 
 def can_flatten(params: Sequence[Tensor], states: Sequence[dict[str, Any] | None]) -> bool:
     """Whether a group can step as one: all parameters have gradients, one dtype, one step count."""
@@ -86,6 +90,22 @@ class FlatGroup:
             cuts.append(min(max(cut, cuts[-1]), len(self.params)))
         cuts.append(len(self.params))
         return [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
+
+    def segments(self, first: int, end: int) -> list[tuple[int, int, bool]]:
+        """Parameters ``first .. end - 1`` as ``(lo, hi, direct)`` runs: ``direct`` marks one
+        parameter of at least ``DIRECT_SIZE`` elements, contiguous, that can be updated on
+        its own arrays; the others come in runs of neighbours to gather and scatter."""
+        runs: list[tuple[int, int, bool]] = []
+        for index in range(first, end):
+            p = self.params[index]
+            direct = p.data.size >= DIRECT_SIZE and p.data.flags.c_contiguous
+            if direct:
+                runs.append((index, index + 1, True))
+            elif runs and not runs[-1][2]:
+                runs[-1] = (runs[-1][0], index + 1, False)
+            else:
+                runs.append((index, index + 1, False))
+        return runs
 
     def span(self, first: int, end: int) -> slice:
         """The stretch of the flat vectors that parameters ``first .. end - 1`` occupy."""
