@@ -82,9 +82,3 @@ def test_suggest_shards_splits_only_large_batches():
     assert suggest_shards(32, _gpt_work(64, 128, 4), cores=1) == 1
     assert suggest_shards(3, 1 << 30, cores=8) == 3  # never more shards than rows
     assert suggest_shards(1, 1 << 40, cores=8) == 1
-
-
-def test_a_forward_pass_alone_needs_more_work_to_shard():
-    assert suggest_shards(32, _gpt_work(64, 128, 4), cores=2, grad=False) == 1  # B: 1.7G
-    assert suggest_shards(16, _gpt_work(128, 256, 4), cores=2, grad=False) == 2  # C: 7.0G
-    assert suggest_shards(64, _gpt_work(64, 128, 4), cores=2, grad=False) == 2  # 3.5G

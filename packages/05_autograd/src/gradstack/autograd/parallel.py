@@ -61,28 +61,18 @@ def _rows(shard: Sequence[Any]) -> int:
 # at one arena: one shard won up to 436M (width 128 batch 8: 31.4 vs 34.8 ms), two tied
 # at 336M-654M (0.99-1.01) and won from 1.07G (0.84-0.88).
 MIN_WORK_TO_SHARD = 500_000_000
-# The same for a forward pass alone (``no_grad``, inference): with no backward to share
-# out, OpenBLAS's own two threads on whole-batch products keep up with two shards much
-# longer. Measured (Xeon, one process alternating, ms one / two shards): width 128 batch
-# 32 (1.7G) 32.7 / 34.4; width 256 batch 8 (3.5G) 47.2 / 46.1; width 128 batch 64 (3.5G)
-# 68.3 / 51.3; width 256 batch 12 (5.2G) 70.5 / 56.1; width 256 batch 16 (7.0G) 98 / 70.
-MIN_INFERENCE_WORK_TO_SHARD = 3_000_000_000
 
 
-def suggest_shards(
-    batch_size: int, work_per_row: int, cores: int | None = None, grad: bool = True
-) -> int:
+def suggest_shards(batch_size: int, work_per_row: int, cores: int | None = None) -> int:
     """How many shards to run in parallel: one per core for large batches, else 1.
 
     ``work_per_row`` is the multiply-adds of one batch row's forward pass (for a GPT,
-    ``gradstack.transformer.forward_work``); ``grad=False`` weighs a forward pass with no
-    backward to follow (``MIN_INFERENCE_WORK_TO_SHARD``). Deterministic (no timing), so a
-    resumed run makes the same choice and computes the same sums in the same order as
-    the run it continues.
+    ``gradstack.transformer.forward_work``). Deterministic (no timing), so a resumed
+    run makes the same choice and computes the same sums in the same order as the run
+    it continues.
     """
     cores = cores or os.cpu_count() or 1
-    least = MIN_WORK_TO_SHARD if grad else MIN_INFERENCE_WORK_TO_SHARD
-    if cores < 2 or batch_size < 2 or batch_size * work_per_row < least:
+    if cores < 2 or batch_size < 2 or batch_size * work_per_row < MIN_WORK_TO_SHARD:
         return 1
     return min(cores, batch_size)
 

@@ -82,12 +82,11 @@ class use_shards:  # noqa: N801 (a context manager, named like no_grad)
         _Override.count = self.previous
 
 
-def shards_for(batch_size: int, work_per_row: int, grad: bool = True) -> int:
-    """Shards for a batch: ``use_shards``, else ``GRADSTACK_SHARDS``, else ``suggest_shards``
-    (``grad=False``: a forward pass alone)."""
+def shards_for(batch_size: int, work_per_row: int) -> int:
+    """Shards for a batch: ``use_shards``, else ``GRADSTACK_SHARDS``, else ``suggest_shards``."""
     count = _Override.count or _from_environment()
     if count is None:
-        return suggest_shards(batch_size, work_per_row, grad=grad)
+        return suggest_shards(batch_size, work_per_row)
     return max(1, min(count, batch_size))
 
 

@@ -9,9 +9,7 @@ training mode each shard draws its masks from a generator of its own, seeded fro
 default generator in shard order (``sharded_call(random=True)``), so a seeded run repeats
 exactly whatever the threads' timing (its masks differ from one unsharded batch's).
 
-Under ``no_grad`` the batch must be larger to be split (``shards_for(..., grad=False)``:
-OpenBLAS's own threads keep up longer without a backward pass), and (with no dropout to
-apply) each shard runs the decoding kernel's
+Under ``no_grad`` (and with no dropout to apply) each shard runs the decoding kernel's
 array forward (``ArrayDecoder.logits``: no Tensors, no graph, q/k/v in one product)
 instead of the modules, unless an op hook is installed (a profile, ``attention_maps``):
 tools that watch ops then see every op of the modules.
@@ -33,7 +31,7 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     """Logits (B, T, V) of ``tokens``, over the shards ``shards_for`` picks."""
     idx = check_tokens("GPT.forward", tokens, model.config)
     batch, seq_len = idx.shape
-    shards = shards_for(batch, model.config.forward_work(seq_len), grad=is_grad_enabled())
+    shards = shards_for(batch, model.config.forward_work(seq_len))
     dropout = model.training and model.config.dropout > 0
     if not dropout and not is_grad_enabled() and get_op_hook() is None:
         decoder = ArrayDecoder(model, contiguous=False)  # one pass: no weight copies
