@@ -54,20 +54,23 @@ def _rows(shard: Sequence[Any]) -> int:
     return int(first.shape[0] if isinstance(first, (Tensor, np.ndarray)) else len(first))
 
 
-# Below about this many multiply-adds in a batch's forward pass, a batch is too small to
-# split. Measured in one process alternating one and two shards (bench/README.md), on two
-# 2-core machines. AMD EPYC: one shard won at 109M-218M (GPT width 64 batch 32-64, width
-# 128 batch 4), two tied at 335M-436M and won from 654M up (1.1-1.2x). Xeon, with glibc
-# at one arena: one shard won up to 436M (width 128 batch 8: 31.4 vs 34.8 ms), two tied
-# at 336M-654M (0.99-1.01) and won from 1.07G (0.84-0.88).
+# Below about this much work in a batch's forward pass (multiply-adds, attention weighted:
+# ``gradstack.transformer.forward_work``), a batch is too small to split. Measured on two
+# 2-core machines, the work counting attention's 2 T C multiply-adds only. AMD EPYC, in
+# one process alternating one and two shards: one shard won at 109M-218M (GPT width 64
+# batch 32-64, width 128 batch 4), two tied at 335M-436M and won from 654M up (1.1-1.2x).
+# Xeon, one and two shards pinned in separate processes (alternating biased against
+# shards there): width 128 batch 8 (436M) trained in 26.9 vs 28.6 ms, batch 12 (654M)
+# 38.7 vs 37.5, width 64 batch 8 at context 256 (336M) 27.3 vs 22.7, which attention's
+# weight in forward_work (537M) now sends to two shards.
 MIN_WORK_TO_SHARD = 500_000_000
 
 
 def suggest_shards(batch_size: int, work_per_row: int, cores: int | None = None) -> int:
     """How many shards to run in parallel: one per core for large batches, else 1.
 
-    ``work_per_row`` is the multiply-adds of one batch row's forward pass (for a GPT,
-    ``gradstack.transformer.forward_work``). Deterministic (no timing), so a resumed
+    ``work_per_row`` is the work of one batch row's forward pass, in multiply-adds (for a
+    GPT, ``gradstack.transformer.forward_work``). Deterministic (no timing), so a resumed
     run makes the same choice and computes the same sums in the same order as the run
     it continues.
     """

@@ -8,12 +8,20 @@ from typing import Any
 
 from gradstack.tensor import check_positive_int, check_probability
 
+# Attention's weight per position per layer, in units of T C: its two products are 2 T C
+# multiply-adds, and its softmax makes several elementwise passes over the T scores that
+# OpenBLAS's threads do not share out, only batch shards do. Measured (bench/gpt_step.py,
+# one and two shards pinned): width 64, batch 8, context 256 trained 27.3 ms on one shard
+# and 22.7 on two, while width 128, batch 8, context 64 (as many multiply-adds) ran 26.9
+# on one and 28.6 on two; counting attention 5 T C puts the two on either side of the line.
+ATTENTION_WEIGHT = 5
+
 
 def forward_work(seq_len: int, embed_dim: int, num_layers: int) -> int:
-    """Multiply-adds of a GPT's blocks on one sequence: 12 C² per position per layer for the
-    projections and the MLP, 2 T C for attention's two products (what ``suggest_shards``
-    weighs when it decides whether a batch is worth splitting)."""
-    return seq_len * num_layers * embed_dim * (12 * embed_dim + 2 * seq_len)
+    """The work of a GPT's blocks on one sequence, what ``suggest_shards`` weighs: 12 C²
+    multiply-adds per position per layer for the projections and the MLP, and attention
+    counted as 5 T C (``ATTENTION_WEIGHT``: its 2 T C multiply-adds and its softmax)."""
+    return seq_len * num_layers * embed_dim * (12 * embed_dim + ATTENTION_WEIGHT * seq_len)
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class GPTConfig:
         return self.embed_dim // self.num_heads
 
     def forward_work(self, seq_len: int) -> int:
-        """Multiply-adds of the blocks' forward pass on one sequence of ``seq_len`` tokens."""
+        """``forward_work`` of the blocks on one sequence of ``seq_len`` tokens."""
         return forward_work(seq_len, self.embed_dim, self.num_layers)
 
     def to_dict(self) -> dict[str, Any]:
