@@ -7,10 +7,10 @@
   (a batch shard) otherwise gets an arena of its own whose 64 MiB heaps glibc unmaps
   whenever they empty, trimming threshold or not, so a shard's activations were faulted
   back in every step (22,600 page faults and ~50 ms of kernel time per config-C step).
-  It costs memory that the process then keeps (the peak
-  of one step). **On by default**: ``apply_defaults`` runs it once, when gradstack.tensor
-  is first imported, unless the environment variable ``GRADSTACK_MALLOC_TUNING=0`` says
-  not to. It changes where memory comes from, never a result. ``restore_malloc`` puts
+  It costs memory that the process then keeps (the peak of one step). **On by default**:
+  ``apply_defaults`` runs it once, when gradstack.tensor is first imported, unless the
+  environment variable ``GRADSTACK_MALLOC_TUNING=0`` says not to. It changes where memory
+  comes from, never a result. ``restore_malloc`` puts
   glibc's initial thresholds back (``gradstack train --no-malloc-tuning``).
 - ``blas_threads``: a context manager that sets how many threads OpenBLAS uses, so
   Python threads that each run part of a batch do not fight over the BLAS pool
