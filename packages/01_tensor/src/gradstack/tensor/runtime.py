@@ -10,8 +10,8 @@
   It costs memory that the process then keeps (the peak of one step). **On by default**:
   ``apply_defaults`` runs it once, when gradstack.tensor is first imported, unless the
   environment variable ``GRADSTACK_MALLOC_TUNING=0`` says not to. It changes where memory
-  comes from, never a result. ``restore_malloc`` puts
-  glibc's initial thresholds back (``gradstack train --no-malloc-tuning``).
+  comes from, never a result. ``restore_malloc`` puts glibc's initial thresholds back
+  (``gradstack train --no-malloc-tuning``).
 - ``blas_threads``: a context manager that sets how many threads OpenBLAS uses, so
   Python threads that each run part of a batch do not fight over the BLAS pool
   (see gradstack.autograd.data_parallel_backward).

@@ -29,10 +29,11 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Linear
-from gradstack.tensor import get_op, mean_last
+from gradstack.tensor import get_op
 
 from ..generation import register_decoding_kernel
 from ..normalization import LayerNorm
+from .layer_norm import normalize_rows
 
 if TYPE_CHECKING:
     from ..block import TransformerBlock
@@ -79,13 +80,14 @@ class Dense:
     ) -> None:
         """Stack the (out, in) ``weights`` (and biases) of maps that share their input."""
         stacked = weights[0] if len(weights) == 1 else np.concatenate(weights)  # (outs, in)
-        self.weight_t = np.ascontiguousarray(stacked.T) if contiguous else stacked.T
+        weight_t = stacked.T  # (in, outs), a view
         self.bias = None if biases[0] is None else np.concatenate(biases)
         if norm is not None:
             gain, shift = norm.gamma.data.reshape(-1), norm.beta.data.reshape(-1)  # (in,)
-            shifted = shift @ self.weight_t  # (outs,): what beta adds to every row
+            shifted = shift @ weight_t  # (outs,): what beta adds to every row
             self.bias = shifted if self.bias is None else self.bias + shifted
-            self.weight_t = np.ascontiguousarray(gain[:, None] * self.weight_t)  # (in, outs)
+            weight_t = gain[:, None] * weight_t  # a new (in, outs) array
+        self.weight_t = np.ascontiguousarray(weight_t) if contiguous else weight_t
 
     @classmethod
     def of(cls, *layers: Linear, contiguous: bool, norm: LayerNorm | None = None) -> Dense:
@@ -123,13 +125,9 @@ class BlockMaps:
 def _standardized(x: np.ndarray, eps: float) -> np.ndarray:
     """``(x - mean) / sqrt(var + eps)`` over each row of x (N, C): LayerNorm without its
     gain and shift, which the next map holds (``Dense`` with ``norm``)."""
-    centred = x - mean_last(x)[:, None]  # (N, C)
-    rstd = mean_last(np.square(centred))  # (N,) biased variance
-    rstd += eps
-    np.sqrt(rstd, out=rstd)
-    np.reciprocal(rstd, out=rstd)
-    centred *= rstd[:, None]
-    return centred
+    xhat = np.empty_like(x)
+    normalize_rows(x, xhat, np.empty(x.shape[0], dtype=x.dtype), eps)
+    return xhat
 
 
 class ArrayDecoder:

@@ -20,7 +20,7 @@ import numpy as np
 from gradstack.tensor import Node, mean_last, register_kernel, row_blocks, sum_rows
 
 
-def _normalize_rows(rows: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, eps: float) -> None:
+def normalize_rows(rows: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, eps: float) -> None:
     """``xhat = (rows - mean) * rstd`` and ``rstd = 1 / sqrt(var + eps)`` for a block of rows."""
     np.subtract(rows, mean_last(rows)[:, None], out=xhat)  # (r, N), centred
     np.add(mean_last(np.square(xhat)), eps, out=rstd)  # (r,) biased variance + eps
@@ -39,7 +39,7 @@ def layer_norm_kernel(
     rstd = np.empty(rows.shape[0], dtype=rows.dtype)
     flat_gamma, flat_beta = gamma.reshape(-1), beta.reshape(-1)
     for block in row_blocks(*rows.shape):
-        _normalize_rows(rows[block], xhat[block], rstd[block], eps)
+        normalize_rows(rows[block], xhat[block], rstd[block], eps)
         np.multiply(xhat[block], flat_gamma, out=out[block])
         out[block] += flat_beta
     return out.reshape(x.shape), (xhat, rstd)  # (R, N) -> x's shape
