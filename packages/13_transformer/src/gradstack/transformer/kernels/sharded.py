@@ -38,7 +38,8 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
         return sharded_call(
             lambda part: Tensor._result(decoder.logits(part), None), idx, [], shards
         )
-    return sharded_call(model.forward, idx, list(model.parameters()), shards, random=dropout)
+    params = list(model.parameters()) if shards > 1 else []  # one shard never reads them
+    return sharded_call(model.forward, idx, params, shards, random=dropout)
 
 
 register_forward_kernel(sharded_forward)
