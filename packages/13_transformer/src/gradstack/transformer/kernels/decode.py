@@ -29,11 +29,10 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Linear
-from gradstack.tensor import get_op
+from gradstack.tensor import get_op, normalize_rows
 
 from ..generation import register_decoding_kernel
 from ..normalization import LayerNorm
-from .layer_norm import normalize_rows
 
 if TYPE_CHECKING:
     from ..block import TransformerBlock
