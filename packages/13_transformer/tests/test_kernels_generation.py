@@ -104,19 +104,25 @@ def test_logits_and_caches_agree_at_every_step_in_float64():
 
 def test_the_kernel_equals_a_full_recomputation():
     """Independent of the module cache path: each step's logits equal the model's forward
-    over the whole sequence so far."""
+    over the whole sequence so far, through the modules (references: no fold)."""
     model = make_model(max_seq_len=8)
     model.double()
     decoder = CachedDecoder(model, batch_size=2)
     sequence = np.random.default_rng(6).integers(0, 20, size=(2, 8))
     caches = [KVCache(2, 4, 8, 4, dtype=np.float64) for _ in model.blocks]
     assert ArrayDecoder(model).fold  # gains and shifts folded into the maps: checked here
-    assert not ArrayDecoder(model, contiguous=False).fold
+    assert ArrayDecoder(model, contiguous=False).fold  # the whole-sequence forward folds too
+
+    def recomputed(length: int) -> np.ndarray:
+        with use_references():
+            return model(sequence[:, :length]).data[:, -1]
+
     with no_grad():
         logits = ArrayDecoder(model).step(sequence[:, :2], caches)
-        np.testing.assert_allclose(logits, model(sequence[:, :2]).data[:, -1], rtol=1e-10)
+        np.testing.assert_allclose(logits, recomputed(2), rtol=1e-10)
+        whole = ArrayDecoder(model, contiguous=False).logits(sequence[:, :5])[:, -1]
+        np.testing.assert_allclose(whole, recomputed(5), rtol=1e-10, atol=1e-12)
         decoder.prefill(sequence[:, :2])
         for length in range(3, 9):
             logits = decoder.next_logits(sequence[:, :length])
-            expected = model(sequence[:, :length]).data[:, -1]
-            np.testing.assert_allclose(logits, expected, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(logits, recomputed(length), rtol=1e-10, atol=1e-12)

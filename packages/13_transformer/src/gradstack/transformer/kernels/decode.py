@@ -29,7 +29,7 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Linear
-from gradstack.tensor import get_op, normalize_rows
+from gradstack.tensor import fold_norm, get_op, standardize_rows
 
 from ..generation import register_decoding_kernel
 from ..normalization import LayerNorm
@@ -66,8 +66,9 @@ class Dense:
     A whole-sequence forward (``ArrayDecoder.logits``, thousands of rows) gains 4-10% per
     product that way, about what the copy costs at each call, so it keeps the views.
 
-    With ``norm``, the LayerNorm that feeds the map is folded in: ``(xhat * g + b) @ W`` is
-    ``xhat @ (g[:, None] * W) + b @ W``, so the decoder only standardizes its rows.
+    With ``norm``, the LayerNorm that feeds the map is folded in (``gradstack.tensor.fold_norm``:
+    ``(xhat * g + b) @ W.T`` is ``xhat @ (W * g).T + W @ b``), so the decoder only
+    standardizes its rows.
     """
 
     def __init__(
@@ -79,13 +80,11 @@ class Dense:
     ) -> None:
         """Stack the (out, in) ``weights`` (and biases) of maps that share their input."""
         stacked = weights[0] if len(weights) == 1 else np.concatenate(weights)  # (outs, in)
-        weight_t = stacked.T  # (in, outs), a view
         self.bias = None if biases[0] is None else np.concatenate(biases)
         if norm is not None:
             gain, shift = norm.gamma.data.reshape(-1), norm.beta.data.reshape(-1)  # (in,)
-            shifted = shift @ weight_t  # (outs,): what beta adds to every row
-            self.bias = shifted if self.bias is None else self.bias + shifted
-            weight_t = gain[:, None] * weight_t  # a new (in, outs) array
+            stacked, self.bias = fold_norm(stacked, self.bias, gain, shift)  # a new (outs, in)
+        weight_t = stacked.T  # (in, outs), a view
         self.weight_t = np.ascontiguousarray(weight_t) if contiguous else weight_t
 
     @classmethod
@@ -121,27 +120,19 @@ class BlockMaps:
         self.down = Dense.of(block.mlp.linear2, contiguous=contiguous)
 
 
-def _standardized(x: np.ndarray, eps: float) -> np.ndarray:
-    """``(x - mean) / sqrt(var + eps)`` over each row of x (N, C): LayerNorm without its
-    gain and shift, which the next map holds (``Dense`` with ``norm``)."""
-    xhat = np.empty_like(x)
-    normalize_rows(x, xhat, np.empty(x.shape[0], dtype=x.dtype), eps)
-    return xhat
-
-
 class ArrayDecoder:
     """The cached decoding step of one model on arrays: ``step(tokens, caches) -> logits``.
 
-    ``contiguous`` copies every weight into (in, out) order once (``Dense``), with each
-    LayerNorm's gain and shift folded into the map after it (where every norm is over the
-    last dim): right for decoding, many steps of a few rows; a single whole-sequence
-    forward passes False and runs the layer-norm op's kernel.
+    ``contiguous`` copies every weight into (in, out) order once (``Dense``): right for
+    decoding, many steps of a few rows; a single whole-sequence forward passes False and
+    keeps views. Either way, where every norm is over the last dim, each LayerNorm's gain
+    and shift are folded into the map after it, so the rows are only standardized.
     """
 
     def __init__(self, model: GPT, contiguous: bool = True) -> None:
         self.model = model
         norms = [model.ln_f] + [n for block in model.blocks for n in (block.ln1, block.ln2)]
-        self.fold = contiguous and all(len(n.normalized_shape) == 1 for n in norms)
+        self.fold = all(len(n.normalized_shape) == 1 for n in norms)
         self.maps = [BlockMaps(block, contiguous, self.fold) for block in model.blocks]
         final_norm = model.ln_f if self.fold else None
         self.lm_head = Dense.of(model.lm_head, contiguous=contiguous, norm=final_norm)
@@ -153,7 +144,7 @@ class ArrayDecoder:
         """LayerNorm over the last dims; only standardized when the next map holds its
         gain and shift (``self.fold``)."""
         if self.fold:
-            return _standardized(x, layer.eps)
+            return standardize_rows(x, layer.eps)[0]  # gain and shift: in the next map
         ndim = len(layer.normalized_shape)
         return self.layer_norm(x, layer.gamma.data, layer.beta.data, ndim=ndim, eps=layer.eps)[0]
 
