@@ -15,7 +15,7 @@ from gradstack.attention import KVCache
 from gradstack.tensor import kernels_enabled, manual_seed, no_grad, use_references
 from gradstack.transformer import GPT
 from gradstack.transformer.generation import CachedDecoder
-from gradstack.transformer.kernels.decode import ArrayDecoder
+from gradstack.transformer.kernels.decode import ArrayDecoder, folding_pays
 
 
 @pytest.fixture(autouse=True)
@@ -111,7 +111,7 @@ def test_the_kernel_equals_a_full_recomputation():
     sequence = np.random.default_rng(6).integers(0, 20, size=(2, 8))
     caches = [KVCache(2, 4, 8, 4, dtype=np.float64) for _ in model.blocks]
     assert ArrayDecoder(model).fold  # gains and shifts folded into the maps: checked here
-    assert ArrayDecoder(model, contiguous=False).fold  # the whole-sequence forward folds too
+    assert not ArrayDecoder(model, contiguous=False, fold=False).fold
 
     def recomputed(length: int) -> np.ndarray:
         with use_references():
@@ -120,9 +120,16 @@ def test_the_kernel_equals_a_full_recomputation():
     with no_grad():
         logits = ArrayDecoder(model).step(sequence[:, :2], caches)
         np.testing.assert_allclose(logits, recomputed(2), rtol=1e-10)
-        whole = ArrayDecoder(model, contiguous=False).logits(sequence[:, :5])[:, -1]
-        np.testing.assert_allclose(whole, recomputed(5), rtol=1e-10, atol=1e-12)
+        for fold in (True, False):  # the whole-sequence forward, folded or not
+            decoder_of_all = ArrayDecoder(model, contiguous=False, fold=fold)
+            whole = decoder_of_all.logits(sequence[:, :5])[:, -1]
+            np.testing.assert_allclose(whole, recomputed(5), rtol=1e-10, atol=1e-12)
         decoder.prefill(sequence[:, :2])
         for length in range(3, 9):
             logits = decoder.next_logits(sequence[:, :length])
             np.testing.assert_allclose(logits, recomputed(length), rtol=1e-10, atol=1e-12)
+
+
+def test_a_whole_sequence_forward_folds_only_when_the_rows_outnumber_twice_the_width():
+    assert folding_pays(128, 2048) and folding_pays(64, 128)  # configs B and A scale
+    assert not folding_pays(256, 128)  # width 256, one sequence of 128: the copies cost more

@@ -37,13 +37,6 @@ from .kernel_registry import (
 )
 from .matvec_sums import mean_last, sum_last, sum_rows
 from .node import AccumulateGrad, Node
-from .norm_fold import (
-    fold_norm,
-    folded_norm_grads,
-    normalize_rows,
-    standardize_backward,
-    standardize_rows,
-)
 from .registry import OPS, Op, get_op, register_op
 from .rng import default_generator, generator_scope, manual_seed
 from .runtime import blas_threads, restore_malloc, set_blas_threads, tune_malloc
@@ -64,11 +57,6 @@ __all__ = [
     "mean_last",
     "sum_last",
     "sum_rows",
-    "fold_norm",
-    "folded_norm_grads",
-    "normalize_rows",
-    "standardize_backward",
-    "standardize_rows",
     "blas_threads",
     "CACHE_BLOCK",
     "cache_blocks",

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from gradstack.attention import KVCache, MultiHeadAttention
 from gradstack.layers import Module
-from gradstack.tensor import Tensor, check_positive_int, kernels_enabled
+from gradstack.tensor import Tensor, check_positive_int
 
 from .mlp import MLP
 from .normalization import LayerNorm
-
-
-class _BlockKernel:
-    """The block kernel, when the kernels are installed (kernels/fused_block.py)."""
-
-    runner: Any = None
-
-
-def register_block_kernel(runner: Any) -> None:
-    """Install the kernel ``TransformerBlock.__call__`` tries first (kernels on)."""
-    if not callable(runner):
-        raise TypeError("register_block_kernel: runner must be a callable (block, x, cache)")
-    _BlockKernel.runner = runner
 
 
 class TransformerBlock(Module):
@@ -46,15 +31,6 @@ class TransformerBlock(Module):
         self.attn = MultiHeadAttention(embed_dim, num_heads, bias=True, dropout=dropout)
         self.ln2 = LayerNorm(embed_dim)
         self.mlp = MLP(embed_dim, hidden_dim, dropout=dropout)
-
-    def __call__(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
-        """``forward``, or the block kernel (each layer norm folded into its product)."""
-        runner = _BlockKernel.runner
-        if runner is not None and kernels_enabled():
-            out = runner(self, x, cache)
-            if out is not None:
-                return out
-        return self.forward(x, cache)
 
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
         """(B, T, C) -> (B, T, C); with ``cache`` the T new positions follow the cached ones."""

@@ -1,18 +1,8 @@
-"""Kernels of module 12: the attention op (``sdpa.py``), multi-head self-attention with
-its three projections fused (``fused_heads.py``), and the same with a layer norm folded
-into them (``normed_heads.py``, a node the transformer's block kernel applies by name);
-tests/test_kernels*.py check them against the reference."""
+"""Kernels of module 12: the attention op (``sdpa.py``) and multi-head self-attention with
+its three projections fused (``fused_heads.py``); tests/test_kernels*.py check both
+against the reference."""
 
-from . import normed_heads
-from .fused_heads import attend_stacked, self_attention_heads, stacked_grads
+from .fused_heads import self_attention_heads
 from .sdpa import attention_forward_kernel, attention_grads, causal_blocks
 
-__all__ = [
-    "attend_stacked",
-    "attention_forward_kernel",
-    "attention_grads",
-    "causal_blocks",
-    "normed_heads",
-    "self_attention_heads",
-    "stacked_grads",
-]
+__all__ = ["attention_forward_kernel", "attention_grads", "causal_blocks", "self_attention_heads"]

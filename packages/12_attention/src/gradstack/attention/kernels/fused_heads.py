@@ -71,22 +71,13 @@ def self_attention_heads_op(
     weight = np.concatenate((wq, wk, wv))  # 3 x (C, C) -> (3C, C)
     stacked = x.reshape(-1, width) @ weight.T  # (N, C) @ (C, 3C) -> (N, 3C)
     stacked += np.concatenate((bq, bk, bv))
-    merged, saved = attend_stacked(stacked, batch, length, num_heads, is_causal, dropout_p)
-    return merged, (weight, stacked, saved)
-
-
-def attend_stacked(
-    stacked: np.ndarray, batch: int, length: int, heads: int, is_causal: bool, dropout_p: float
-) -> tuple[np.ndarray, tuple]:
-    """Merged heads (B, T, C) of attention over stacked q, k, v rows (N, 3C); saves for the rule."""
-    width = stacked.shape[-1] // 3
-    q, k, v = _heads(stacked, batch, length, heads)
-    scale = 1.0 / math.sqrt(width // heads)
+    q, k, v = _heads(stacked, batch, length, num_heads)
+    scale = 1.0 / math.sqrt(width // num_heads)
     y, saved = attention_forward_kernel(
         q, k, v, mask=None, is_causal=is_causal, scale=scale, dropout_p=dropout_p
     )  # (B, H, T, hd), laid out in memory as (B, T, H, hd) like q
     merged = y.transpose(0, 2, 1, 3).reshape(batch, length, width)  # (B, T, H, hd) -> (B, T, C)
-    return merged, saved
+    return merged, (weight, stacked, saved)
 
 
 @register_rule(OP)
@@ -94,8 +85,14 @@ def self_attention_heads_backward(g: np.ndarray, node: Node) -> tuple[Any, ...]:
     """Gradients of x and the six projection parameters, two products for all three."""
     x = node.inputs[0].data
     weight, stacked, saved = node.saved
-    width = x.shape[-1]
-    d_stacked = stacked_grads(g, stacked, saved, node.attrs["num_heads"], node.attrs["dropout_p"])
+    batch, length, width = x.shape
+    heads = node.attrs["num_heads"]
+    q, k, v = _heads(stacked, batch, length, heads)
+    g_heads = g.reshape(batch, length, heads, width // heads).transpose(0, 2, 1, 3)  # (B,H,T,hd)
+    d_stacked = np.empty(stacked.shape, dtype=np.result_type(g, stacked))  # (N, 3C)
+    into = _heads(d_stacked, batch, length, heads)
+    scale = 1.0 / math.sqrt(width // heads)
+    attention_grads(g_heads, q, k, v, saved, scale, node.attrs["dropout_p"], into=into)
     needs = node.needs_input_grad
     gx = (d_stacked @ weight).reshape(x.shape) if needs[0] else None  # (N, 3C) @ (3C, C)
     gw = d_stacked.T @ x.reshape(-1, width) if any(needs[1:4]) else None  # (3C, N) @ (N, C)
@@ -103,20 +100,6 @@ def self_attention_heads_backward(g: np.ndarray, node: Node) -> tuple[Any, ...]:
     parts = [None if gw is None else gw[i * width : (i + 1) * width] for i in range(3)]
     parts += [None if gb is None else gb[i * width : (i + 1) * width] for i in range(3)]
     return (gx, *(part if need else None for part, need in zip(parts, needs[1:])))
-
-
-def stacked_grads(
-    g: np.ndarray, stacked: np.ndarray, saved: tuple, heads: int, dropout_p: float
-) -> np.ndarray:
-    """The gradient (N, 3C) of the stacked q, k, v rows, from the merged heads' g (B, T, C)."""
-    batch, length, width = g.shape
-    q, k, v = _heads(stacked, batch, length, heads)
-    g_heads = g.reshape(batch, length, heads, width // heads).transpose(0, 2, 1, 3)  # (B,H,T,hd)
-    d_stacked = np.empty(stacked.shape, dtype=np.result_type(g, stacked))  # (N, 3C)
-    into = _heads(d_stacked, batch, length, heads)
-    scale = 1.0 / math.sqrt(width // heads)
-    attention_grads(g_heads, q, k, v, saved, scale, dropout_p, into=into)
-    return d_stacked
 
 
 def self_attention_heads(layer: MultiHeadAttention, x: Tensor, is_causal: bool) -> Tensor:

@@ -29,10 +29,11 @@ import numpy as np
 
 from gradstack.attention import KVCache
 from gradstack.layers import Linear
-from gradstack.tensor import fold_norm, get_op, standardize_rows
+from gradstack.tensor import get_op, row_blocks
 
 from ..generation import register_decoding_kernel
 from ..normalization import LayerNorm
+from .layer_norm import normalize_rows
 
 if TYPE_CHECKING:
     from ..block import TransformerBlock
@@ -66,9 +67,8 @@ class Dense:
     A whole-sequence forward (``ArrayDecoder.logits``, thousands of rows) gains 4-10% per
     product that way, about what the copy costs at each call, so it keeps the views.
 
-    With ``norm``, the LayerNorm that feeds the map is folded in (``gradstack.tensor.fold_norm``:
-    ``(xhat * g + b) @ W.T`` is ``xhat @ (W * g).T + W @ b``), so the decoder only
-    standardizes its rows.
+    With ``norm``, the LayerNorm that feeds the map is folded in: ``(xhat * g + b) @ W.T`` is
+    ``xhat @ (W * g).T + W @ b``, so the decoder only standardizes its rows.
     """
 
     def __init__(
@@ -83,7 +83,9 @@ class Dense:
         self.bias = None if biases[0] is None else np.concatenate(biases)
         if norm is not None:
             gain, shift = norm.gamma.data.reshape(-1), norm.beta.data.reshape(-1)  # (in,)
-            stacked, self.bias = fold_norm(stacked, self.bias, gain, shift)  # a new (outs, in)
+            shifted = stacked @ shift  # (outs,): what beta adds to every row
+            self.bias = shifted if self.bias is None else self.bias + shifted
+            stacked = stacked * gain  # a new (outs, in) array, column j scaled by gain[j]
         weight_t = stacked.T  # (in, outs), a view
         self.weight_t = np.ascontiguousarray(weight_t) if contiguous else weight_t
 
@@ -120,19 +122,43 @@ class BlockMaps:
         self.down = Dense.of(block.mlp.linear2, contiguous=contiguous)
 
 
+FOLD_MIN_ROWS_PER_WIDTH = 2
+
+
+def folding_pays(width: int, rows: int) -> bool:
+    """Whether one forward over ``rows`` positions gains from folding the norms into the maps.
+
+    Folding makes a scaled copy of each block's q/k/v and first MLP weight (7 C² values) and
+    saves two passes over the rows at each of the block's two norms (4 rows C). Below about
+    2 C rows the copies cost more than they save (width 256, batch 1, 128 positions).
+    """
+    return rows >= FOLD_MIN_ROWS_PER_WIDTH * width
+
+
+def _standardized(x: np.ndarray, eps: float) -> np.ndarray:
+    """``(x - mean) / sqrt(var + eps)`` over each row of x (N, C), a cache block of rows at a
+    time: LayerNorm without its gain and shift, which the next map holds."""
+    xhat = np.empty_like(x)
+    rstd = np.empty(x.shape[0], dtype=x.dtype)
+    for block in row_blocks(*x.shape):
+        normalize_rows(x[block], xhat[block], rstd[block], eps)
+    return xhat
+
+
 class ArrayDecoder:
     """The cached decoding step of one model on arrays: ``step(tokens, caches) -> logits``.
 
     ``contiguous`` copies every weight into (in, out) order once (``Dense``): right for
     decoding, many steps of a few rows; a single whole-sequence forward passes False and
-    keeps views. Either way, where every norm is over the last dim, each LayerNorm's gain
-    and shift are folded into the map after it, so the rows are only standardized.
+    keeps views. With ``fold`` (and every norm over the last dim), each LayerNorm's gain
+    and shift are folded into the map after it, so the rows are only standardized; a
+    whole-sequence forward folds only when ``folding_pays``.
     """
 
-    def __init__(self, model: GPT, contiguous: bool = True) -> None:
+    def __init__(self, model: GPT, contiguous: bool = True, fold: bool = True) -> None:
         self.model = model
         norms = [model.ln_f] + [n for block in model.blocks for n in (block.ln1, block.ln2)]
-        self.fold = all(len(n.normalized_shape) == 1 for n in norms)
+        self.fold = fold and all(len(n.normalized_shape) == 1 for n in norms)
         self.maps = [BlockMaps(block, contiguous, self.fold) for block in model.blocks]
         final_norm = model.ln_f if self.fold else None
         self.lm_head = Dense.of(model.lm_head, contiguous=contiguous, norm=final_norm)
@@ -144,7 +170,7 @@ class ArrayDecoder:
         """LayerNorm over the last dims; only standardized when the next map holds its
         gain and shift (``self.fold``)."""
         if self.fold:
-            return standardize_rows(x, layer.eps)[0]  # gain and shift: in the next map
+            return _standardized(x, layer.eps)  # gain and shift: in the next map
         ndim = len(layer.normalized_shape)
         return self.layer_norm(x, layer.gamma.data, layer.beta.data, ndim=ndim, eps=layer.eps)[0]
 

@@ -17,7 +17,16 @@ import math
 
 import numpy as np
 
-from gradstack.tensor import Node, normalize_rows, register_kernel, row_blocks, sum_rows
+from gradstack.tensor import Node, mean_last, register_kernel, row_blocks, sum_rows
+
+
+def normalize_rows(rows: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, eps: float) -> None:
+    """``xhat = (rows - mean) * rstd`` and ``rstd = 1 / sqrt(var + eps)`` for a block of rows."""
+    np.subtract(rows, mean_last(rows)[:, None], out=xhat)  # (r, N), centred
+    np.add(mean_last(np.square(xhat)), eps, out=rstd)  # (r,) biased variance + eps
+    np.sqrt(rstd, out=rstd)
+    np.reciprocal(rstd, out=rstd)
+    xhat *= rstd[:, None]
 
 
 def layer_norm_kernel(

@@ -24,7 +24,7 @@ from gradstack.tensor import Tensor, get_op_hook, is_grad_enabled
 
 from ..gpt import GPT, register_forward_kernel
 from ..tokens import check_tokens
-from .decode import ArrayDecoder
+from .decode import ArrayDecoder, folding_pays
 
 
 def sharded_forward(model: GPT, tokens: Any) -> Tensor:
@@ -34,7 +34,8 @@ def sharded_forward(model: GPT, tokens: Any) -> Tensor:
     shards = shards_for(batch, model.config.forward_work(seq_len))
     dropout = model.training and model.config.dropout > 0
     if not dropout and not is_grad_enabled() and get_op_hook() is None:
-        decoder = ArrayDecoder(model, contiguous=False)  # one pass: no weight copies
+        fold = folding_pays(model.config.embed_dim, batch * seq_len)
+        decoder = ArrayDecoder(model, contiguous=False, fold=fold)  # one pass: no (in, out) copies
         return sharded_call(
             lambda part: Tensor._result(decoder.logits(part), None), idx, [], shards
         )
