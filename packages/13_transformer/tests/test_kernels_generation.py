@@ -131,5 +131,5 @@ def test_the_kernel_equals_a_full_recomputation():
 
 
 def test_a_whole_sequence_forward_folds_only_when_the_rows_outnumber_twice_the_width():
-    assert folding_pays(128, 2048) and folding_pays(64, 128)  # configs B and A scale
+    assert folding_pays(128, 2048) and folding_pays(64, 128)  # 16 and 2 rows per unit of width
     assert not folding_pays(256, 128)  # width 256, one sequence of 128: the copies cost more
