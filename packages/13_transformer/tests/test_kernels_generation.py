@@ -112,6 +112,11 @@ def test_the_kernel_equals_a_full_recomputation():
     caches = [KVCache(2, 4, 8, 4, dtype=np.float64) for _ in model.blocks]
     assert ArrayDecoder(model).fold  # gains and shifts folded into the maps: checked here
     assert not ArrayDecoder(model, contiguous=False, fold=False).fold
+    linear1 = model.blocks[0].mlp.linear1.weight.data
+    unfolded = ArrayDecoder(model, contiguous=False, fold=False).maps[0].up.weight_t
+    folded = ArrayDecoder(model, contiguous=False).maps[0].up.weight_t
+    assert np.shares_memory(unfolded, linear1)  # a view: nothing copied per forward
+    assert not np.shares_memory(folded, linear1)  # the gain-scaled copy the fold makes
 
     def recomputed(length: int) -> np.ndarray:
         with use_references():

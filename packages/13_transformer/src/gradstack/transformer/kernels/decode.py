@@ -47,7 +47,7 @@ def _fastest(op_name: str) -> Callable[..., tuple[np.ndarray, Any]]:
 
 
 def _affine(x: np.ndarray, dense: Dense) -> np.ndarray:
-    """``x @ W.T + b`` for rows x (N, in), from the layer's transposed copy: the arithmetic
+    """``x @ W.T + b`` for rows x (N, in), with the map's (in, out) weight: the arithmetic
     of the ``linear`` op without its argument checks and batch folding (the shapes were
     fixed when the model was built; at one position per sequence those checks were a
     third of a product's cost)."""
