@@ -12,9 +12,17 @@ import pytest
 
 from gradstack.optim import Adam, AdamW
 from gradstack.optim.kernels import FlatGroup, can_flatten
-from gradstack.optim.kernels.adam import ADAM_BLOCK, flat_groups
+from gradstack.optim.kernels.adam import ADAM_BLOCK, _mostly_large, flat_groups
 from gradstack.optim.kernels.flat import DIRECT_SIZE
-from gradstack.tensor import Tensor, intra_op_settings, kernels_enabled, use_references
+from gradstack.tensor import (
+    LARGE_CALL,
+    Tensor,
+    blas_pool,
+    intra_op,
+    intra_op_settings,
+    kernels_enabled,
+    use_references,
+)
 
 # Kernel against reference needs the kernels on: GRADSTACK_KERNELS=0 runs references only.
 pytestmark = pytest.mark.skipif(
@@ -237,3 +245,55 @@ def test_large_contiguous_parameters_update_in_place_and_small_ones_in_runs():
     flat = FlatGroup(params, [{} for _ in params], ("exp_avg",))
     assert flat.segments(0, 6) == [(0, 1, False), (1, 2, True), (2, 6, False)]
     assert flat.segments(2, 4) == [(2, 4, False)]
+
+
+def test_piece_sizes_cut_runs_and_large_parameters_at_the_block_size():
+    sizes = [3, DIRECT_SIZE, 5, 7, 2 * DIRECT_SIZE + 1]
+    params = [Tensor(np.zeros(n, dtype=np.float32), requires_grad=True) for n in sizes]
+    flat = FlatGroup(params, [{} for _ in params], ("exp_avg",))
+    # runs: [3], [DIRECT_SIZE] direct, [5, 7] gathered, [2 * DIRECT_SIZE + 1] direct
+    assert flat.piece_sizes(DIRECT_SIZE) == [3, DIRECT_SIZE, 12, DIRECT_SIZE, DIRECT_SIZE, 1]
+    assert flat.piece_sizes(10 * DIRECT_SIZE) == [3, DIRECT_SIZE, 12, 2 * DIRECT_SIZE + 1]
+
+
+def test_only_groups_mostly_in_large_calls_ask_for_openblas_threads():
+    def group(sizes: list[int]) -> FlatGroup:
+        params = [Tensor(np.zeros(n, dtype=np.float32), requires_grad=True) for n in sizes]
+        return FlatGroup(params, [{} for _ in params], ("exp_avg",))
+
+    half = LARGE_CALL // 2
+    assert _mostly_large(group([LARGE_CALL, half]))  # two thirds in one large piece
+    assert _mostly_large(group([2 * LARGE_CALL, 9]))  # two large pieces and a small one
+    assert not _mostly_large(group([LARGE_CALL, half + 1, half + 1]))  # just under half
+    assert not _mostly_large(group([LARGE_CALL - 1] * 4))
+
+
+@pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
+def test_large_parameters_split_on_openblas_threads_equal_the_whole_group(
+    optimizer_class, monkeypatch
+):
+    """Bit for bit; and the split really ran on OpenBLAS's threads where NumPy has them."""
+    monkeypatch.setattr(blas_pool._Pool, "held_at", -blas_pool.SPIN_SECONDS)  # no shards ran
+    borrowed = []
+    run_on_blas = intra_op.run_on_blas_threads
+    monkeypatch.setattr(
+        intra_op, "run_on_blas_threads", lambda tasks: (borrowed.append(1), run_on_blas(tasks))
+    )
+    shapes = [(ADAM_BLOCK + 9,), (7, 3), (2 * ADAM_BLOCK // 64, 64)]
+    rng = np.random.default_rng(5)
+    inits = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for threads in (1, 2):
+        params = [Tensor(a.copy(), requires_grad=True) for a in inits]
+        opt = optimizer_class(params, lr=0.01, weight_decay=0.1)
+        with intra_op_settings(threads=threads, min_work=0):
+            for step in range(3):
+                grads = np.random.default_rng(step)
+                for p in params:
+                    p.grad = Tensor(grads.standard_normal(p.shape).astype(np.float32))
+                opt.step()
+        assert _mostly_large(flat_groups(opt)[0])
+        results.append([p.data for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert len(borrowed) == (3 if blas_pool.blas_pool_threads() >= 2 else 0)

@@ -2,6 +2,7 @@
 
 from . import runtime
 from .__about__ import __version__
+from .blas_pool import note_blas_held
 from .cache_blocking import CACHE_BLOCK, cache_blocks, row_blocks
 from .checks import check_positive_int, check_probability, normalize_dim
 from .creation import arange, ones, ones_like, rand, randn, tensor, zeros, zeros_like
@@ -19,6 +20,7 @@ from .gradcheck_table import (
     torch_leaf,
 )
 from .intra_op import (
+    LARGE_CALL,
     blocks_for,
     in_worker,
     intra_op_settings,
@@ -58,9 +60,11 @@ __all__ = [
     "sum_last",
     "sum_rows",
     "blas_threads",
+    "note_blas_held",
     "CACHE_BLOCK",
     "cache_blocks",
     "row_blocks",
+    "LARGE_CALL",
     "blocks_for",
     "in_worker",
     "intra_op_settings",

@@ -6,8 +6,11 @@ does not thread: elementwise passes and reductions, and stacks of small matrix p
 (attention's per-head products are too small for OpenBLAS to split). One large product
 is left to OpenBLAS, which threads it itself; splitting those here measured no better
 (bench/README.md). While blocks run, OpenBLAS is held to one thread per block, so the
-blocks never start BLAS threads of their own on a busy core.
-Kernels that split: ``gelu``, layer norm, attention and the flat AdamW.
+blocks never start BLAS threads of their own on a busy core. Blocks whose NumPy calls
+are large run on OpenBLAS's own workers when they are free (``blas_pool.py``): after a
+product one of them spins on the other core, and a thread of ours could not use it.
+The kernel that splits today is the flat AdamW; GELU split over two threads measured
+slower than on one (GIL hand-offs between its short calls).
 
 - ``intra_op_threads()``: how many threads an op may use. Set by ``set_intra_op_threads``
   or the environment variable ``GRADSTACK_NUM_THREADS``; else ``OMP_NUM_THREADS`` or
@@ -19,8 +22,9 @@ Kernels that split: ``gelu``, layer norm, attention and the flat AdamW.
   shard of ``gradstack.autograd.sharded_call``, or a block of another op).
 - ``intra_op_settings(threads=, min_work=)``: a block with another thread count or split
   threshold (tests force splits with ``min_work=0``).
-- ``run_blocks(fn, blocks)``: ``fn(lo, hi)`` for every block, the first in the calling
-  thread, the others on a small pool kept for the life of the process.
+- ``run_blocks(fn, blocks, large_calls=)``: ``fn(lo, hi)`` for every block, the first in
+  the calling thread, the others on OpenBLAS's workers (large calls, workers free) or on
+  a small pool kept for the life of the process.
 
 Results do not depend on the split: every block computes exactly the rows it owns with
 the same operations, so the bytes are the same with one thread or several (tested).
@@ -34,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
+from .blas_pool import blas_pool_threads, blas_workers_free, run_on_blas_threads
 from .runtime import blas_threads
 
 ENV_VAR = "GRADSTACK_NUM_THREADS"
@@ -41,6 +46,10 @@ ENV_VAR = "GRADSTACK_NUM_THREADS"
 # n), splitting costs more than it saves: waking a pool thread takes about 45 us on this
 # machine, 2**19 float32 element visits about 120 us.
 MIN_WORK = 1 << 19
+# Blocks whose NumPy calls each take at least this many elements run on OpenBLAS's workers
+# (``run_blocks(large_calls=True)``): after a product, 2**20 elements in calls of 2**18
+# took 643 us there, 960 on our pool, 901 on one thread; in calls of 2**15 1,131, 964, 887.
+LARGE_CALL = 1 << 17
 
 
 class _State:
@@ -143,10 +152,28 @@ def _in_worker_scope(fn: Callable[[int, int], None], lo: int, hi: int) -> None:
         fn(lo, hi)
 
 
-def run_blocks(fn: Callable[[int, int], None], blocks: Sequence[tuple[int, int]]) -> None:
-    """Call ``fn(lo, hi)`` for every block at once: the first here, the rest on the pool."""
+def _block_task(fn: Callable[[int, int], None], lo: int, hi: int) -> Callable[[], None]:
+    """``fn(lo, hi)`` as a task for OpenBLAS's threads, marked like a pool thread's block."""
+    return lambda: _in_worker_scope(fn, lo, hi)
+
+
+def run_blocks(
+    fn: Callable[[int, int], None], blocks: Sequence[tuple[int, int]], *, large_calls: bool = False
+) -> None:
+    """Call ``fn(lo, hi)`` for every block at once: the first here, the rest on helper threads.
+
+    ``large_calls=True`` says each block's NumPy calls take ``LARGE_CALL`` elements or more:
+    then the helpers are OpenBLAS's own workers when it has enough (``blas_pool``), which
+    may still be spinning after a product, unless batch shards just left them asleep.
+    Otherwise they are this module's pool: with short calls the GIL hand-offs between
+    them cost less there.
+    """
     if len(blocks) == 1:
         fn(*blocks[0])
+        return
+    if large_calls and len(blocks) <= blas_pool_threads() and blas_workers_free():
+        with blas_threads(1):
+            run_on_blas_threads([_block_task(fn, lo, hi) for lo, hi in blocks])
         return
     pool = _pool(len(blocks) - 1)
     with blas_threads(1):

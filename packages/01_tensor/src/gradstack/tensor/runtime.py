@@ -107,9 +107,10 @@ def malloc_tuned() -> bool:
 
 
 class _Blas:
-    """The set/get functions of the OpenBLAS that NumPy loaded, found once (or None)."""
+    """The OpenBLAS that NumPy loaded and its set/get thread functions, found once (or None)."""
 
     searched = False
+    lib: ctypes.CDLL | None = None
     set_threads = None
     get_threads = None
 
@@ -133,10 +134,18 @@ def _find_blas() -> None:
             continue
         for set_name, get_name in _SYMBOLS:
             if hasattr(lib, set_name) and hasattr(lib, get_name):
+                _Blas.lib = lib
                 _Blas.set_threads = getattr(lib, set_name)
                 _Blas.get_threads = getattr(lib, get_name)
                 _Blas.set_threads.argtypes = [ctypes.c_int]
                 return
+
+
+def numpy_openblas() -> ctypes.CDLL | None:
+    """The OpenBLAS library NumPy loaded (None when it is not an OpenBLAS we can find)."""
+    if not _Blas.searched:
+        _find_blas()
+    return _Blas.lib
 
 
 def get_blas_threads() -> int | None:

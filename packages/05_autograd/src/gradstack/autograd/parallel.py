@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor, blas_threads, worker_scope
+from gradstack.tensor import Tensor, blas_threads, note_blas_held, worker_scope
 
 from .engine import grad
 
@@ -44,8 +44,11 @@ def _scoped(fn: Callable[..., Any], *args: Any) -> Any:
 def map_shards(fn: Callable[..., Any], *iterables: Sequence[Any]) -> list[Any]:
     """``[fn(*args) ...]`` over the shards, each in its own pool thread, one BLAS thread each."""
     count = len(iterables[0])
-    with blas_threads(1):
-        return list(_pool(count).map(_scoped, [fn] * count, *iterables))
+    try:
+        with blas_threads(1):
+            return list(_pool(count).map(_scoped, [fn] * count, *iterables))
+    finally:
+        note_blas_held()  # OpenBLAS's workers sleep now: intra-op blocks leave them be
 
 
 def _rows(shard: Sequence[Any]) -> int:

@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from gradstack.tensor import CACHE_BLOCK, blocks_for, cache_blocks, run_blocks
+from gradstack.tensor import CACHE_BLOCK, LARGE_CALL, blocks_for, cache_blocks, run_blocks
 
 from .flat import FlatGroup, can_flatten
 
@@ -105,7 +105,13 @@ def _step_flat(optimizer: Adam, number: int, group: dict, states: list[dict]) ->
                 flat.scatter(lo, hi)
 
     blocks = blocks_for(flat.bounds[-1], flat.bounds[-1] * ELEMENTWISE_PASSES)
-    run_blocks(run, flat.split(len(blocks)))
+    run_blocks(run, flat.split(len(blocks)), large_calls=_mostly_large(flat))
+
+
+def _mostly_large(flat: FlatGroup) -> bool:
+    """Whether most elements are updated in NumPy calls of ``LARGE_CALL`` elements or more."""
+    pieces = flat.piece_sizes(ADAM_BLOCK)
+    return 2 * sum(size for size in pieces if size >= LARGE_CALL) >= flat.bounds[-1]
 
 
 def _update(

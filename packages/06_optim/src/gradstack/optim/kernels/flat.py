@@ -47,6 +47,7 @@ class FlatGroup:
         self.grad = np.empty(self.bounds[-1], dtype=dtype)
         self.buffers: dict[str, np.ndarray] = {}
         self.views: dict[str, list[np.ndarray]] = {}
+        self._pieces: dict[int, list[int]] = {}
         for name in names:
             self._adopt(name, states)
 
@@ -106,6 +107,16 @@ class FlatGroup:
             else:
                 runs.append((index, index + 1, False))
         return runs
+
+    def piece_sizes(self, block: int) -> list[int]:
+        """Sizes of the pieces an update of every parameter in runs of at most ``block`` makes."""
+        if block not in self._pieces:
+            sizes = []
+            for lo, hi, _ in self.segments(0, len(self.params)):
+                size = self.bounds[hi] - self.bounds[lo]
+                sizes += [block] * (size // block) + ([size % block] if size % block else [])
+            self._pieces[block] = sizes
+        return self._pieces[block]
 
     def span(self, first: int, end: int) -> slice:
         """The stretch of the flat vectors that parameters ``first .. end - 1`` occupy."""
