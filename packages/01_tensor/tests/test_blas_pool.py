@@ -140,7 +140,8 @@ NESTED_PRODUCTS = textwrap.dedent(
     from gradstack.tensor import blas_threads, run_blocks
     from gradstack.tensor.blas_pool import blas_pool_threads
 
-    assert blas_pool_threads() == 2, blas_pool_threads()
+    if blas_pool_threads() < 2:  # OpenBLAS caps its threads at the cores
+        raise SystemExit(f"pool {blas_pool_threads()}")
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4, 384, 384)).astype(np.float32)
     out = np.empty_like(a)
@@ -171,6 +172,8 @@ def test_products_inside_blocks_on_openblas_threads_finish_and_match_one_thread(
         text=True,
         timeout=120,
     )
+    if result.stderr.startswith("pool "):
+        pytest.skip(f"OpenBLAS runs one thread on this machine ({result.stderr.strip()})")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
