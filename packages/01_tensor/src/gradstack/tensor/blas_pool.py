@@ -27,15 +27,12 @@ ms). Batch shards therefore call ``note_blas_held()``, and for ``SPIN_SECONDS`` 
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 from collections.abc import Callable, Sequence
 
-from .runtime import numpy_openblas
+from .runtime import env_switch, numpy_openblas
 
 ENV_VAR = "GRADSTACK_BLAS_POOL"
-_OFF = ("0", "false", "off", "no")
-_ON = ("", "1", "true", "on", "yes")
 _JOB = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # void job(void *argument)
 SPIN_SECONDS = 0.1  # how long an OpenBLAS worker spins after a job (2**28 cycles at ~2.6 GHz)
 
@@ -49,21 +46,11 @@ class _Pool:
     held_at = -SPIN_SECONDS
 
 
-def _wanted() -> bool:
-    """Read ``GRADSTACK_BLAS_POOL``: 0/false/off/no opt out, 1/true/on/yes or unset on."""
-    value = os.environ.get(ENV_VAR, "").strip().lower()
-    if value in _OFF:
-        return False
-    if value in _ON:
-        return True
-    raise ValueError(f"{ENV_VAR}={os.environ[ENV_VAR]!r}: expected 0 (own threads) or 1")
-
-
 def _find_pool() -> None:
     """Find ``gotoblas_pthread`` and the size of OpenBLAS's pool (its workers plus the caller)."""
     _Pool.searched, _Pool.run, _Pool.threads = True, None, 0
     lib = numpy_openblas()
-    if lib is None or not _wanted():
+    if lib is None or not env_switch(ENV_VAR, "own threads", "OpenBLAS's workers"):
         return
     try:
         run = lib.gotoblas_pthread

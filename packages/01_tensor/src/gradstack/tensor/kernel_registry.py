@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from collections.abc import Callable
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .registry import Forward, get_op
+from .runtime import env_switch
 
 if TYPE_CHECKING:
     from .node import Node
@@ -35,20 +35,11 @@ if TYPE_CHECKING:
 Backward = Callable[[Any, "Node"], tuple[Any, ...]]
 
 ENV_VAR = "GRADSTACK_KERNELS"
-_OFF = ("0", "false", "off", "no")
-_ON = ("", "1", "true", "on", "yes")
 
 
 def _enabled_by_environment() -> bool:
     """Read ``GRADSTACK_KERNELS``: 0/false/off/no switch kernels off, 1/true/on/yes or unset on."""
-    value = os.environ.get(ENV_VAR, "").strip().lower()
-    if value in _OFF:
-        return False
-    if value in _ON:
-        return True
-    raise ValueError(
-        f"{ENV_VAR}={os.environ[ENV_VAR]!r}: expected 0 (references only) or 1 (kernels on)"
-    )
+    return env_switch(ENV_VAR, "references only", "kernels on")
 
 
 class _KernelMode:

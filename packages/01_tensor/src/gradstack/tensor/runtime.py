@@ -83,16 +83,22 @@ def restore_malloc() -> bool:
     return restored
 
 
-def malloc_tuning_wanted() -> bool:
-    """Read ``GRADSTACK_MALLOC_TUNING``: 0/false/off/no opt out, 1/true/on/yes or unset on."""
-    value = os.environ.get(MALLOC_ENV_VAR, "").strip().lower()
+def env_switch(name: str, off: str, on: str) -> bool:
+    """An on/off environment variable: 0/false/off/no is off, 1/true/on/yes or unset is on.
+
+    Any other value is an error naming the variable and what 0 and 1 mean (``off``, ``on``).
+    """
+    value = os.environ.get(name, "").strip().lower()
     if value in _OFF:
         return False
     if value in _ON:
         return True
-    raise ValueError(
-        f"{MALLOC_ENV_VAR}={os.environ[MALLOC_ENV_VAR]!r}: expected 0 (leave malloc alone) or 1"
-    )
+    raise ValueError(f"{name}={os.environ[name]!r}: expected 0 ({off}) or 1 ({on})")
+
+
+def malloc_tuning_wanted() -> bool:
+    """Read ``GRADSTACK_MALLOC_TUNING``: 0/false/off/no opt out, 1/true/on/yes or unset on."""
+    return env_switch(MALLOC_ENV_VAR, "leave malloc alone", "tune it")
 
 
 def apply_defaults() -> None:
