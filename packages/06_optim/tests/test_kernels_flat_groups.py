@@ -12,7 +12,13 @@ import pytest
 
 from gradstack.optim import Adam, AdamW
 from gradstack.optim.kernels import FlatGroup, can_flatten
-from gradstack.optim.kernels.adam import ADAM_BLOCK, _mostly_large, flat_groups
+from gradstack.optim.kernels.adam import (
+    ADAM_BLOCK,
+    GATHER_BELOW,
+    _direct_size,
+    _mostly_large,
+    flat_groups,
+)
 from gradstack.optim.kernels.flat import DIRECT_SIZE
 from gradstack.tensor import (
     LARGE_CALL,
@@ -256,16 +262,38 @@ def test_piece_sizes_cut_runs_and_large_parameters_at_the_block_size():
     assert flat.piece_sizes(10 * DIRECT_SIZE) == [3, DIRECT_SIZE, 12, 2 * DIRECT_SIZE + 1]
 
 
-def test_only_groups_mostly_in_large_calls_ask_for_openblas_threads():
-    def group(sizes: list[int]) -> FlatGroup:
-        params = [Tensor(np.zeros(n, dtype=np.float32), requires_grad=True) for n in sizes]
-        return FlatGroup(params, [{} for _ in params], ("exp_avg",))
+def zeros(sizes: list[int]) -> list[Tensor]:
+    return [Tensor(np.zeros(n, dtype=np.float32), requires_grad=True) for n in sizes]
 
+
+def test_only_groups_mostly_in_large_calls_ask_for_openblas_threads():
     half = LARGE_CALL // 2
-    assert _mostly_large(group([LARGE_CALL, half]))  # two thirds in one large piece
-    assert _mostly_large(group([2 * LARGE_CALL, 9]))  # two large pieces and a small one
-    assert not _mostly_large(group([LARGE_CALL, half + 1, half + 1]))  # just under half
-    assert not _mostly_large(group([LARGE_CALL - 1] * 4))
+    assert _mostly_large([LARGE_CALL, half])  # two thirds in one large piece
+    assert _mostly_large([LARGE_CALL, LARGE_CALL, 9])
+    assert not _mostly_large([LARGE_CALL, half + 1, half + 1])  # just under half
+    assert not _mostly_large([LARGE_CALL - 1] * 4)
+
+
+def test_medium_parameters_are_gathered_only_when_that_makes_the_calls_large():
+    medium = 4 * DIRECT_SIZE  # updated on its own arrays by default, in one short call
+    assert medium < GATHER_BELOW and ADAM_BLOCK >= LARGE_CALL
+    assert _direct_size(zeros([medium] * 8)) == GATHER_BELOW  # gathered: pieces of a block
+    assert _direct_size(zeros([2 * ADAM_BLOCK, medium])) == DIRECT_SIZE  # large already
+    assert _direct_size(zeros([DIRECT_SIZE // 2] * 3)) == DIRECT_SIZE  # never large
+
+
+def test_a_group_with_gathered_medium_parameters_keeps_its_flat_buffers_between_steps():
+    params = zeros([4 * DIRECT_SIZE] * 8)
+    opt = AdamW(params, lr=0.01)
+    for step in range(3):
+        for p in params:
+            p.grad = Tensor(np.full(p.shape, step + 1.0, dtype=np.float32))
+        opt.step()
+        flat = flat_groups(opt)[0]
+        if step == 0:
+            first = flat
+        assert flat is first and flat.direct_size == GATHER_BELOW
+        assert flat.segments(0, len(params)) == [(0, len(params), False)]
 
 
 @pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
@@ -292,7 +320,7 @@ def test_large_parameters_split_on_openblas_threads_equal_the_whole_group(
                 for p in params:
                     p.grad = Tensor(grads.standard_normal(p.shape).astype(np.float32))
                 opt.step()
-        assert _mostly_large(flat_groups(opt)[0])
+        assert _mostly_large(flat_groups(opt)[0].piece_sizes(ADAM_BLOCK))
         results.append([p.data for p in params])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

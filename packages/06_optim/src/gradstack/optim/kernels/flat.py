@@ -34,13 +34,46 @@ def can_flatten(params: Sequence[Tensor], states: Sequence[dict[str, Any] | None
     return len(steps) == 1
 
 
+def segments(
+    params: Sequence[Tensor], direct_size: int, first: int = 0, end: int | None = None
+) -> list[tuple[int, int, bool]]:
+    """Parameters ``first .. end - 1`` as ``(lo, hi, direct)`` runs: ``direct`` marks one
+    parameter of at least ``direct_size`` elements, contiguous, that can be updated on
+    its own arrays; the others come in runs of neighbours to gather and scatter."""
+    runs: list[tuple[int, int, bool]] = []
+    for index in range(first, len(params) if end is None else end):
+        p = params[index]
+        direct = p.data.size >= direct_size and p.data.flags.c_contiguous
+        if direct:
+            runs.append((index, index + 1, True))
+        elif runs and not runs[-1][2]:
+            runs[-1] = (runs[-1][0], index + 1, False)
+        else:
+            runs.append((index, index + 1, False))
+    return runs
+
+
+def piece_sizes(params: Sequence[Tensor], direct_size: int, block: int) -> list[int]:
+    """Sizes of the pieces an update of all ``params`` makes: its runs cut at ``block``."""
+    sizes = []
+    for lo, hi, _ in segments(params, direct_size):
+        size = sum(p.data.size for p in params[lo:hi])
+        sizes += [block] * (size // block) + ([size % block] if size % block else [])
+    return sizes
+
+
 class FlatGroup:
     """Flat state buffers for one group, with per-parameter views, and gather/scatter vectors."""
 
     def __init__(
-        self, params: Sequence[Tensor], states: Sequence[dict[str, Any]], names: Sequence[str]
+        self,
+        params: Sequence[Tensor],
+        states: Sequence[dict[str, Any]],
+        names: Sequence[str],
+        direct_size: int = DIRECT_SIZE,
     ) -> None:
         self.params = list(params)
+        self.direct_size = direct_size
         self.bounds = np.cumsum([0, *(p.data.size for p in params)]).tolist()
         dtype = params[0].data.dtype
         self.param = np.empty(self.bounds[-1], dtype=dtype)
@@ -93,29 +126,13 @@ class FlatGroup:
         return [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
 
     def segments(self, first: int, end: int) -> list[tuple[int, int, bool]]:
-        """Parameters ``first .. end - 1`` as ``(lo, hi, direct)`` runs: ``direct`` marks one
-        parameter of at least ``DIRECT_SIZE`` elements, contiguous, that can be updated on
-        its own arrays; the others come in runs of neighbours to gather and scatter."""
-        runs: list[tuple[int, int, bool]] = []
-        for index in range(first, end):
-            p = self.params[index]
-            direct = p.data.size >= DIRECT_SIZE and p.data.flags.c_contiguous
-            if direct:
-                runs.append((index, index + 1, True))
-            elif runs and not runs[-1][2]:
-                runs[-1] = (runs[-1][0], index + 1, False)
-            else:
-                runs.append((index, index + 1, False))
-        return runs
+        """Parameters ``first .. end - 1`` as ``(lo, hi, direct)`` runs (see ``segments``)."""
+        return segments(self.params, self.direct_size, first, end)
 
     def piece_sizes(self, block: int) -> list[int]:
         """Sizes of the pieces an update of every parameter in runs of at most ``block`` makes."""
         if block not in self._pieces:
-            sizes = []
-            for lo, hi, _ in self.segments(0, len(self.params)):
-                size = self.bounds[hi] - self.bounds[lo]
-                sizes += [block] * (size // block) + ([size % block] if size % block else [])
-            self._pieces[block] = sizes
+            self._pieces[block] = piece_sizes(self.params, self.direct_size, block)
         return self._pieces[block]
 
     def span(self, first: int, end: int) -> slice:
