@@ -37,6 +37,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 
 from .blas_pool import blas_pool_threads, blas_workers_free, run_on_blas_threads
 from .runtime import blas_threads
@@ -152,11 +153,6 @@ def _in_worker_scope(fn: Callable[[int, int], None], lo: int, hi: int) -> None:
         fn(lo, hi)
 
 
-def _block_task(fn: Callable[[int, int], None], lo: int, hi: int) -> Callable[[], None]:
-    """``fn(lo, hi)`` as a task for OpenBLAS's threads, marked like a pool thread's block."""
-    return lambda: _in_worker_scope(fn, lo, hi)
-
-
 def run_blocks(
     fn: Callable[[int, int], None], blocks: Sequence[tuple[int, int]], *, large_calls: bool = False
 ) -> None:
@@ -173,7 +169,7 @@ def run_blocks(
         return
     if large_calls and len(blocks) <= blas_pool_threads() and blas_workers_free():
         with blas_threads(1):
-            run_on_blas_threads([_block_task(fn, lo, hi) for lo, hi in blocks])
+            run_on_blas_threads([partial(_in_worker_scope, fn, lo, hi) for lo, hi in blocks])
         return
     pool = _pool(len(blocks) - 1)
     with blas_threads(1):

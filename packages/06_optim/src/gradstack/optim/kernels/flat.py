@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gradstack.tensor import Tensor
+from gradstack.tensor import Tensor, cache_blocks
 
 # A parameter this large is updated on its own arrays: its dozen NumPy calls are cheap
 # beside its work, and copying it into the flat vectors and back would cost two passes.
@@ -54,11 +54,11 @@ def segments(
 
 
 def piece_sizes(params: Sequence[Tensor], direct_size: int, block: int) -> list[int]:
-    """Sizes of the pieces an update of all ``params`` makes: its runs cut at ``block``."""
+    """Sizes of the pieces an update of all ``params`` makes: its runs in ``cache_blocks``."""
     sizes = []
     for lo, hi, _ in segments(params, direct_size):
-        size = sum(p.data.size for p in params[lo:hi])
-        sizes += [block] * (size // block) + ([size % block] if size % block else [])
+        run = sum(p.data.size for p in params[lo:hi])
+        sizes += [piece.stop - piece.start for piece in cache_blocks(run, block)]
     return sizes
 
 
